@@ -1,0 +1,121 @@
+import type { Registration, ServiceInstance } from './instance.js'
+
+/** Filters for `service(name, query)`. Every given filter must match. */
+export interface ServiceQuery {
+  /** Instances carrying every one of these tags. */
+  tags?: readonly string[]
+  /** Exact version string. */
+  version?: string
+  /** Instances whose metadata has each of these key/value pairs. */
+  metadata?: Readonly<Record<string, string>>
+  /**
+   * Include `critical` instances. By default queries and watchers return only `passing` and
+   * `warning` instances, so callers reach only instances that work.
+   * @default false
+   */
+  includeCritical?: boolean
+}
+
+export type EventOp = 'add' | 'update' | 'delete'
+
+/**
+ * Why an instance changed:
+ * - `registered`: its owner registered or re-registered it (add, or update in place)
+ * - `deregistered`: its owner deregistered it
+ * - `expired`: its owner stopped answering (dead), or restarted without it
+ * - `left`: its owner left the cluster gracefully
+ * - `superseded`: another node's claim on the same id won (an instance moved)
+ * - `health`: its status changed (passing / warning / critical)
+ */
+export type EventCause =
+  | 'registered'
+  | 'deregistered'
+  | 'expired'
+  | 'left'
+  | 'superseded'
+  | 'health'
+
+/** One change to the resolved view. For `delete`, `instance` is the last version seen. */
+export interface ServiceEvent {
+  readonly op: EventOp
+  readonly instance: ServiceInstance
+  readonly cause: EventCause
+}
+
+/**
+ * go-kratos watcher semantics: the first `next()` resolves at once with the current list when
+ * it is not empty; each later call resolves on the next change (at once if one happened since
+ * the previous call returned); after `stop()`, pending and later calls reject with
+ * `WatcherClosedError`.
+ */
+export interface Watcher {
+  next(): Promise<ServiceInstance[]>
+  stop(): Promise<void>
+}
+
+/** The go-kratos `Registrar` shape. */
+export interface Registrar {
+  /** Registers (or re-registers, with a known id) an instance owned by this node; returns its id. */
+  register(registration: Registration): Promise<string>
+  /** Removes an instance this node registered. Throws `NotFoundError` for an unknown id. */
+  deregister(id: string): Promise<void>
+}
+
+/** The go-kratos `Discovery` shape, answered from the local replica. */
+export interface Discovery {
+  getService(name: string): ServiceInstance[]
+  watch(name: string, query?: ServiceQuery): Watcher
+}
+
+export type MemberState = 'alive' | 'suspect' | 'dead' | 'left'
+
+export interface Member {
+  readonly id: string
+  readonly addresses: readonly string[]
+  readonly state: MemberState
+  readonly gen: number
+  /** Milliseconds since this node last heard direct evidence the member is alive; null if never. */
+  readonly lastHeardMsAgo: number | null
+  /** True for the agent's own entry. */
+  readonly self: boolean
+}
+
+/** An instance id that several live nodes claim concurrently; every replica picks the same winner. */
+export interface Conflict {
+  readonly id: string
+  readonly winner: ServiceInstance
+  /** The node ids whose concurrent claims are live, winner first. */
+  readonly claimants: readonly string[]
+}
+
+/** The public interface of every Grapevine agent, networked or local. */
+export interface Agent extends Registrar, Discovery {
+  /** This node's id (its libp2p peer id for a networked agent). */
+  readonly peerId: string
+  /** Multiaddrs where peers can dial this node (empty for a local agent). */
+  readonly addresses: readonly string[]
+  /** Resolves once the agent has caught up with the peers it found at start. */
+  readonly ready: Promise<void>
+  /** Healthy instances of one service (see `ServiceQuery.includeCritical`). */
+  getService(name: string): ServiceInstance[]
+  /** Instances of one service that match every filter. */
+  service(name: string, query?: ServiceQuery): ServiceInstance[]
+  /** Every service with its healthy instances, optionally only instances with all `tags`. */
+  services(query?: {
+    tags?: readonly string[]
+    includeCritical?: boolean
+  }): Map<string, ServiceInstance[]>
+  /** The instances this node itself registered, healthy or not. */
+  localInstances(): ServiceInstance[]
+  /**
+   * Every change to one service (or to all, without a name) from now on, until the loop
+   * breaks or the agent stops.
+   */
+  events(name?: string): AsyncIterableIterator<ServiceEvent>
+  members(): Member[]
+  conflicts(): Conflict[]
+  /** Deregisters this node's instances, tells the cluster, then stops. */
+  leave(): Promise<void>
+  /** Stops without deregistering; peers expire this node's instances when it goes silent. */
+  stop(): Promise<void>
+}

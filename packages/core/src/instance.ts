@@ -1,0 +1,220 @@
+import { parseEndpoint } from './endpoint.js'
+import { ValidationError } from './errors.js'
+
+/** Health as reported by the owning agent's checks; instances without checks are `passing`. */
+export type HealthStatus = 'passing' | 'warning' | 'critical'
+export const HEALTH_STATUSES: readonly HealthStatus[] = ['passing', 'warning', 'critical']
+
+/**
+ * One running copy of a service, in the go-kratos shape. `status` and `node` are set by the
+ * agent that owns the instance: `node` is its peer id, `status` comes from its health checks.
+ * Instances handed out by queries are frozen and shared; never mutate them.
+ */
+export interface ServiceInstance {
+  readonly id: string
+  readonly name: string
+  readonly version: string
+  readonly metadata: Readonly<Record<string, string>>
+  readonly endpoints: readonly string[]
+  readonly tags: readonly string[]
+  readonly status: HealthStatus
+  readonly node: string
+}
+
+/** What a caller passes to `register`. Only `name` is required; `id` is generated when absent. */
+export interface Registration {
+  id?: string
+  name: string
+  version?: string
+  metadata?: Record<string, string>
+  endpoints?: string[]
+  tags?: string[]
+  status?: HealthStatus
+}
+
+/** Named limits: part of the wire contract, so raise them only with a protocol version bump. */
+export const LIMITS = {
+  nameLength: 128,
+  idLength: 128,
+  versionLength: 64,
+  metadataPairs: 64,
+  metadataKeyLength: 128,
+  metadataValueLength: 512,
+  metadataBytes: 8 * 1024,
+  endpoints: 16,
+  endpointLength: 256,
+  tags: 32,
+  tagLength: 64,
+} as const
+
+// Names double as DNS labels and URL path segments (HTTP API, `grapevine:///NAME`), so they
+// stay in the DNS-ish charset; ids also appear in URL paths, so no slash or whitespace.
+const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/
+const ID_PATTERN = /^[A-Za-z0-9._:@-]+$/
+const TAG_PATTERN = /^[^\s,]+$/
+const METADATA_KEY_PATTERN = /^[A-Za-z0-9._/-]+$/
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
+  const proto = Object.getPrototypeOf(value)
+  return proto === Object.prototype || proto === null
+}
+
+function checkString(field: string, value: unknown, max: number, pattern?: RegExp): string {
+  if (typeof value !== 'string') throw new ValidationError(field, 'must be a string')
+  if (value.length === 0) throw new ValidationError(field, 'must not be empty')
+  if (value.length > max) throw new ValidationError(field, `must be at most ${max} characters`)
+  if (pattern !== undefined && !pattern.test(value)) {
+    throw new ValidationError(field, `must match ${pattern}`)
+  }
+  return value
+}
+
+export function validateName(value: unknown, field = 'name'): string {
+  return checkString(field, value, LIMITS.nameLength, NAME_PATTERN)
+}
+
+export function validateId(value: unknown, field = 'id'): string {
+  return checkString(field, value, LIMITS.idLength, ID_PATTERN)
+}
+
+function validateVersion(value: unknown): string {
+  if (value === undefined) return ''
+  if (typeof value !== 'string') throw new ValidationError('version', 'must be a string')
+  if (value.length > LIMITS.versionLength) {
+    throw new ValidationError('version', `must be at most ${LIMITS.versionLength} characters`)
+  }
+  return value
+}
+
+function validateMetadata(value: unknown): Record<string, string> {
+  if (value === undefined) return {}
+  if (!isPlainObject(value)) throw new ValidationError('metadata', 'must be an object of strings')
+  const keys = Object.keys(value)
+  if (keys.length > LIMITS.metadataPairs) {
+    throw new ValidationError('metadata', `must have at most ${LIMITS.metadataPairs} pairs`)
+  }
+  let bytes = 0
+  const out: Record<string, string> = {}
+  for (const key of keys) {
+    checkString(`metadata key "${key}"`, key, LIMITS.metadataKeyLength, METADATA_KEY_PATTERN)
+    const v = value[key]
+    if (typeof v !== 'string') throw new ValidationError(`metadata.${key}`, 'must be a string')
+    if (v.length > LIMITS.metadataValueLength) {
+      throw new ValidationError(
+        `metadata.${key}`,
+        `must be at most ${LIMITS.metadataValueLength} characters`,
+      )
+    }
+    bytes += key.length + v.length
+    out[key] = v
+  }
+  if (bytes > LIMITS.metadataBytes) {
+    throw new ValidationError('metadata', `must total at most ${LIMITS.metadataBytes} characters`)
+  }
+  return out
+}
+
+function validateList(
+  field: string,
+  value: unknown,
+  maxItems: number,
+  check: (item: unknown, itemField: string) => string,
+): string[] {
+  if (value === undefined) return []
+  if (!Array.isArray(value)) throw new ValidationError(field, 'must be an array of strings')
+  if (value.length > maxItems)
+    throw new ValidationError(field, `must have at most ${maxItems} items`)
+  return value.map((item, i) => check(item, `${field}[${i}]`))
+}
+
+function validateEndpoint(item: unknown, field: string): string {
+  const url = checkString(field, item, LIMITS.endpointLength)
+  try {
+    parseEndpoint(url)
+  } catch (err) {
+    throw new ValidationError(field, (err as Error).message)
+  }
+  return url
+}
+
+function validateStatus(value: unknown, field = 'status'): HealthStatus {
+  if (value === undefined) return 'passing'
+  if (typeof value !== 'string' || !HEALTH_STATUSES.includes(value as HealthStatus)) {
+    throw new ValidationError(field, `must be one of ${HEALTH_STATUSES.join(', ')}`)
+  }
+  return value as HealthStatus
+}
+
+/**
+ * Checks a caller's registration and returns the instance this node will claim: defaults
+ * filled in, unknown fields dropped, frozen. Throws `ValidationError` naming the first bad field.
+ */
+export function validateRegistration(
+  input: unknown,
+  node: string,
+  generateId: () => string,
+): ServiceInstance {
+  if (!isPlainObject(input)) throw new ValidationError('registration', 'must be an object')
+  const name = validateName(input.name)
+  const id = input.id === undefined ? generateId() : validateId(input.id)
+  return freezeInstance({
+    id,
+    name,
+    version: validateVersion(input.version),
+    metadata: validateMetadata(input.metadata),
+    endpoints: validateList('endpoints', input.endpoints, LIMITS.endpoints, validateEndpoint),
+    tags: validateList('tags', input.tags, LIMITS.tags, (item, field) =>
+      checkString(field, item, LIMITS.tagLength, TAG_PATTERN),
+    ),
+    status: validateStatus(input.status),
+    node,
+  })
+}
+
+/** Validates a complete instance, such as one received from the network. */
+export function validateInstance(input: unknown): ServiceInstance {
+  if (!isPlainObject(input)) throw new ValidationError('instance', 'must be an object')
+  const node = checkString('node', input.node, 256)
+  return validateRegistration(
+    { ...input, id: validateId(input.id) },
+    node,
+    () => '', // unreachable: id is required here
+  )
+}
+
+function freezeInstance(instance: ServiceInstance): ServiceInstance {
+  Object.freeze(instance.metadata)
+  Object.freeze(instance.endpoints)
+  Object.freeze(instance.tags)
+  return Object.freeze(instance)
+}
+
+/** A one-line description for logs: `user-service/abc@v1 [grpc://…] on 12D3…`. */
+export function instanceToString(instance: ServiceInstance): string {
+  const version = instance.version ? `@${instance.version}` : ''
+  return `${instance.name}/${instance.id}${version} [${instance.endpoints.join(', ')}] ${instance.status} on ${instance.node}`
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i])
+}
+
+/** Field-by-field equality (metadata compared as a map, lists in order). */
+export function instancesEqual(a: ServiceInstance, b: ServiceInstance): boolean {
+  if (a === b) return true
+  if (
+    a.id !== b.id ||
+    a.name !== b.name ||
+    a.version !== b.version ||
+    a.status !== b.status ||
+    a.node !== b.node ||
+    !sameList(a.endpoints, b.endpoints) ||
+    !sameList(a.tags, b.tags)
+  ) {
+    return false
+  }
+  const keys = Object.keys(a.metadata)
+  if (keys.length !== Object.keys(b.metadata).length) return false
+  return keys.every((k) => a.metadata[k] === b.metadata[k])
+}

@@ -1,0 +1,89 @@
+import type { Claim } from './claim.js'
+
+/**
+ * What a replica knows of one origin: it holds every write of generation `gen` up to seq
+ * `covered`; `floor` is the highest seq whose tombstones it has garbage collected.
+ */
+export interface OriginState {
+  readonly gen: number
+  readonly covered: number
+  readonly floor: number
+}
+
+/** The replica's digest: a version vector over origins, sent in SYN. */
+export type Digest = Readonly<Record<string, OriginState>>
+
+/** An origin's batched writes, seqs `fromSeq..toSeq` (gossiped as DELTA). */
+export interface Delta {
+  readonly origin: string
+  readonly gen: number
+  readonly fromSeq: number
+  readonly toSeq: number
+  readonly claims: readonly Claim[]
+}
+
+/**
+ * A sync reply for one origin: claims of `gen` with seq in `(after, covered]`, ascending.
+ * `full` means the part starts at the origin's beginning: the receiver drops any claim of that
+ * origin with seq ≤ `covered` that the part does not contain (it was garbage collected or
+ * replaced at the sender). A part cut at a byte budget declares `covered` = last seq sent.
+ */
+export interface SyncPart {
+  readonly origin: string
+  readonly gen: number
+  readonly full: boolean
+  readonly after: number
+  readonly covered: number
+  readonly claims: readonly Claim[]
+}
+
+/** What applying a DELTA or a part did. */
+export interface ApplyResult {
+  /** Instance ids whose set of claims changed: the view must re-resolve exactly these. */
+  readonly changedIds: ReadonlySet<string>
+  /** Claims stored (new or newer than what was held). */
+  readonly applied: number
+  /** Claims dropped as stale, duplicate or from an older generation. */
+  readonly dropped: number
+  /** True when the input left a hole before it (seqs missing): pull that origin by sync. */
+  readonly gap: boolean
+  /** True when the input announced a newer generation and the older one's claims were dropped. */
+  readonly restarted: boolean
+}
+
+export interface ReplicaInit {
+  /** Monotonic milliseconds. */
+  now: () => number
+  /** How long a tombstone is kept after it is covered, before GC raises the floor. */
+  tombstoneTtl: number
+}
+
+/** The claim store with the merge rules of DESIGN.md. Pure: no I/O, no timers. */
+export interface Replica {
+  /** Applies an origin's writes (also used for this node's own writes). */
+  applyDelta(delta: Delta): ApplyResult
+  /** Applies one sync part. */
+  applyPart(part: SyncPart): ApplyResult
+  digest(): Digest
+  /** The state of one origin, or undefined if nothing was ever heard of it. */
+  origin(origin: string): OriginState | undefined
+  /**
+   * What a peer with digest `peer` lacks, as parts in ascending seq, cut at `budgetBytes`
+   * (estimated with `estimateClaimBytes`) at a claim boundary, never leaving a gap. A peer
+   * below our floor (or on an older generation) gets a full part. Origins where the peer
+   * is ahead or equal are skipped. At least one claim is sent even if it alone is over budget.
+   */
+  partsFor(peer: Digest, budgetBytes: number): SyncPart[]
+  /** Origins where `peer` is ahead of us (newer gen or higher covered): what to ask for. */
+  behind(peer: Digest): string[]
+  /** Every stored claim (live and tombstone) for an instance id, from any origin. */
+  claimsFor(id: string): readonly Claim[]
+  /** Every stored claim of one origin, ascending seq. */
+  claimsOf(origin: string): readonly Claim[]
+  /** Drops tombstones covered for longer than `tombstoneTtl`, raising floors; returns how many. */
+  collectGarbage(): number
+  /** Forgets an origin entirely (after `purgeAfter`); returns the ids whose claims changed. */
+  forgetOrigin(origin: string): ReadonlySet<string>
+  /** Number of stored claims, tombstones included. */
+  readonly size: number
+}
