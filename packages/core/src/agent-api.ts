@@ -114,8 +114,26 @@ export interface Agent extends Registrar, Discovery {
   events(name?: string): AsyncIterableIterator<ServiceEvent>
   members(): Member[]
   conflicts(): Conflict[]
+  stats(): AgentStats
   /** Deregisters this node's instances, tells the cluster, then stops. */
   leave(): Promise<void>
   /** Stops without deregistering; peers expire this node's instances when it goes silent. */
   stop(): Promise<void>
+}
+
+/** Counters for metrics and `grapevine members`. Network fields are zero for a local agent. */
+export interface AgentStats {
+  /** Stored claims, tombstones included. */
+  readonly claims: number
+  /** Resolved, visible instances. */
+  readonly instances: number
+  readonly conflicts: number
+  readonly peers: Readonly<Record<MemberState, number>>
+  readonly messagesIn: number
+  readonly messagesOut: number
+  readonly bytesIn: number
+  readonly bytesOut: number
+  readonly syncSessions: number
+  /** Messages and frames dropped, by reason (`decode`, `schema`, `signer`, `oversize`, `stale`…). */
+  readonly dropped: Readonly<Record<string, number>>
 }

@@ -1,0 +1,75 @@
+import type { Conflict, ServiceEvent, ServiceQuery, Watcher } from './agent-api.js'
+import type { HealthStatus, Registration, ServiceInstance } from './instance.js'
+import type { Liveness, LivenessTimings, LivenessTransition } from './liveness-types.js'
+import type { ApplyResult, Delta, Replica, SyncPart } from './replica-types.js'
+
+export interface RegistryNodeInit {
+  /** This node's id (its peer id when networked). */
+  nodeId: string
+  /** This node's generation: higher on every start. */
+  gen: number
+  /** Monotonic milliseconds. */
+  now: () => number
+  /** Generates ids for registrations without one. @default crypto.randomUUID */
+  generateId?: () => string
+  /** Liveness timings (only a networked node's clock ever makes origins suspect or dead). */
+  timings: LivenessTimings
+  /** @default 60_000 */
+  tombstoneTtl?: number
+}
+
+/**
+ * The engine behind every agent, local or networked: this node's writes, the replica, the
+ * view, liveness of other origins, and watches. Pure: whoever drives it supplies the network
+ * (pass `Delta`s and parts in, publish the `Delta`s that local writes return) and calls
+ * `tick()` on a timer.
+ */
+export interface RegistryNode {
+  readonly nodeId: string
+  readonly gen: number
+  readonly replica: Replica
+  readonly liveness: Liveness
+
+  /** Validates and claims an instance; returns its id and the write to publish. */
+  register(registration: Registration): { id: string; delta: Delta }
+  /** Tombstones one of this node's instances; throws `NotFoundError` if it has none by that id. */
+  deregister(id: string): Delta
+  /** Changes the health status of one of this node's instances; undefined when unchanged. */
+  setStatus(id: string, status: HealthStatus): Delta | undefined
+  /** Tombstones every instance of this node (for `leave()`); undefined when it has none. */
+  deregisterAll(): Delta | undefined
+  /**
+   * Re-issues every live claim of this node with a fresh version vector. Called once the node
+   * has caught up after start, so that its claims supersede what it could not see before.
+   */
+  restamp(): Delta | undefined
+
+  /** Applies a remote DELTA and updates the view. */
+  applyDelta(delta: Delta): ApplyResult
+  /** Applies a remote sync part and updates the view. */
+  applyPart(part: SyncPart): ApplyResult
+
+  /** Direct evidence that `origin` is alive (heartbeat or its own DELTA). */
+  heard(origin: string, gen: number, hbSeq: number): void
+  disconnected(origin: string): void
+  left(origin: string, gen: number): void
+  /** Advances liveness, hides/shows origins' claims, purges, collects tombstones. */
+  tick(): LivenessTransition[]
+
+  getService(name: string): ServiceInstance[]
+  service(name: string, query?: ServiceQuery): ServiceInstance[]
+  services(query?: {
+    tags?: readonly string[]
+    includeCritical?: boolean
+  }): Map<string, ServiceInstance[]>
+  localInstances(): ServiceInstance[]
+  conflicts(): Conflict[]
+  watch(name: string, query?: ServiceQuery): Watcher
+  events(name?: string): AsyncIterableIterator<ServiceEvent>
+  /** Synchronous listener for every view event; returns an unsubscribe function. */
+  onEvent(listener: (event: ServiceEvent) => void): () => void
+  /** Number of resolved (visible) instances. */
+  readonly instanceCount: number
+  /** Stops every watcher and event stream (they reject / end). */
+  close(): void
+}
