@@ -1,0 +1,48 @@
+import type { LivenessTimings } from '@grapevine/core'
+
+/** Timings a caller may override; see `PROFILES` in @grapevine/core for the defaults. */
+export interface AgentTimings extends LivenessTimings {
+  /** Period of anti-entropy with one random peer (jittered). */
+  syncInterval: number
+  /** How long a deregistration's tombstone is kept before it is garbage collected. */
+  tombstoneTtl: number
+  /** Longest wait for `ready` when peers were found but sync does not finish. */
+  readyTimeout: number
+}
+
+/** Options of `createAgent`. Every field is optional; the defaults make a LAN cluster. */
+export interface AgentOptions {
+  /**
+   * Cluster name: only agents with the same name replicate each other (it names the pubsub
+   * topic and is checked in sync). @default 'default'
+   */
+  cluster?: string
+  /** Multiaddrs to listen on. @default ['/ip4/0.0.0.0/tcp/0'] */
+  listen?: string[]
+  /** Multiaddrs to advertise instead of the listen addresses (behind NAT or in containers). */
+  announce?: string[]
+  /** Multiaddrs (with /p2p/ id or without) of peers to dial at start and whenever disconnected. */
+  bootstrap?: string[]
+  /** Find peers on the LAN by multicast DNS. @default true */
+  mdns?: boolean
+  /**
+   * Directory for this node's identity, generation and own registrations. Without it the
+   * agent keeps everything in memory: a restart is a new node with a timestamp generation.
+   */
+  dataDir?: string
+  /**
+   * Pre-shared key (libp2p private network, swarm.key text) so that only holders can join.
+   * Without it, any node on the LAN running Grapevine with the same cluster name can join.
+   */
+  clusterKey?: string | Uint8Array
+  /** `lan` detects failures fast (default); `wan` tolerates slow links. */
+  profile?: 'lan' | 'wan'
+  /** Overrides of single timings, in milliseconds. */
+  timings?: Partial<AgentTimings>
+  /**
+   * Gossipsub IP-colocation score weight. Default 0 because a local or LAN cluster puts many
+   * peers behind one IP, which the usual −5 would graylist past 10 peers.
+   * @default 0
+   */
+  ipColocationWeight?: number
+}

@@ -1,0 +1,55 @@
+/**
+ * A Grapevine agent in its own process, driven by a test over stdin/stdout: options come as
+ * JSON in argv[2]; each stdin line is a command `{id, op, args}`, each stdout line a JSON
+ * reply `{id, ok, value | error}` or an unsolicited `{event: ...}`. Used for kill -9, restart
+ * and network-namespace tests, where agents must be real separate processes.
+ */
+import { createInterface } from 'node:readline'
+import { type AgentOptions, createAgent } from '@grapevine/agent'
+
+interface Command {
+  id: number
+  op: string
+  args?: unknown[]
+}
+
+function send(message: unknown): void {
+  process.stdout.write(`${JSON.stringify(message)}\n`)
+}
+
+const options = JSON.parse(process.argv[2] ?? '{}') as AgentOptions
+const agent = await createAgent(options)
+send({ event: 'started', peerId: agent.peerId, addresses: agent.addresses })
+agent.ready.then(() => send({ event: 'ready' }))
+
+const handlers: Record<string, (...args: never[]) => unknown> = {
+  register: (registration: Parameters<typeof agent.register>[0]) => agent.register(registration),
+  deregister: (id: string) => agent.deregister(id),
+  getService: (name: string) => agent.getService(name),
+  service: (name: string, query: Parameters<typeof agent.service>[1]) => agent.service(name, query),
+  members: () => agent.members(),
+  conflicts: () => agent.conflicts(),
+  stats: () => agent.stats(),
+  leave: async () => {
+    await agent.leave()
+    setImmediate(() => process.exit(0))
+  },
+  stop: async () => {
+    await agent.stop()
+    setImmediate(() => process.exit(0))
+  },
+}
+
+for await (const line of createInterface({ input: process.stdin })) {
+  if (line.trim() === '') continue
+  const command = JSON.parse(line) as Command
+  const handler = handlers[command.op]
+  try {
+    if (handler === undefined) throw new Error(`unknown op ${command.op}`)
+    const value = await (handler as (...args: unknown[]) => unknown)(...(command.args ?? []))
+    send({ id: command.id, ok: true, value: value ?? null })
+  } catch (err) {
+    const error = err as Error & { code?: string }
+    send({ id: command.id, ok: false, error: { message: error.message, code: error.code } })
+  }
+}
