@@ -1,0 +1,57 @@
+import { ValidationError } from '@grapevine/core'
+
+/**
+ * A span of time as users write it in check definitions: milliseconds as a number, or a
+ * Go/Consul duration string such as `'10s'`, `'500ms'`, `'1m30s'` or `'1.5h'`.
+ */
+export type Duration = number | string
+
+/**
+ * The longest delay a Node timer honours: `setTimeout` fires at once for anything above
+ * 2^31 − 1 ms (about 24.8 days), so a longer interval would turn into a busy loop.
+ */
+export const MAX_DURATION_MS = 2 ** 31 - 1
+
+// The units of Go's time.ParseDuration that make sense for health checks; ns and µs are
+// left out because no timer here resolves them.
+const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
+const PART = /(\d+(?:\.\d+)?|\.\d+)(ms|s|m|h)/y
+
+/**
+ * Parses a duration into milliseconds (any sign; range checks are the caller's). Throws
+ * `ValidationError` naming `field` when the value is neither a finite number nor a duration.
+ */
+export function parseDuration(value: unknown, field = 'duration'): number {
+  if (typeof value === 'number') {
+    if (Number.isFinite(value)) return value
+    throw new ValidationError(field, 'must be a finite number of milliseconds')
+  }
+  const examples = `a duration string like '10s', '500ms' or '1m'`
+  if (typeof value !== 'string') {
+    throw new ValidationError(field, `must be milliseconds or ${examples}`)
+  }
+  const notADuration = () =>
+    new ValidationError(field, `"${value}" is not a duration; use milliseconds or ${examples}`)
+  const text = value.trim()
+  // Go accepts a bare "0" and a leading sign; a sign only ever matters to say "negative".
+  const negative = text.startsWith('-')
+  const body = negative || text.startsWith('+') ? text.slice(1) : text
+  if (body === '0') return 0
+  if (body === '') throw notADuration()
+  let total = 0
+  PART.lastIndex = 0
+  while (PART.lastIndex < body.length) {
+    const start = PART.lastIndex
+    const match = PART.exec(body)
+    if (match === null || match.index !== start) throw notADuration()
+    total += Number(match[1]) * (UNIT_MS[match[2]!] ?? Number.NaN)
+  }
+  return negative ? -total : total
+}
+
+/** Formats milliseconds for messages and check output: `'1.5s'`, `'250ms'`, `'2m'`. */
+export function formatDuration(ms: number): string {
+  if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000}m`
+  if (ms >= 1000) return `${ms / 1000}s`
+  return `${ms}ms`
+}

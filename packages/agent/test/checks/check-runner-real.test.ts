@@ -1,0 +1,145 @@
+import type { HealthStatus } from '@grapevine/core'
+import { afterEach, describe, expect, it } from 'vitest'
+import {
+  type CheckDefinitionInput,
+  type CheckRunner,
+  createCheckRunner,
+  validateChecks,
+} from '../../src/checks/index.js'
+import { startHttpServer, startTcpServer } from './servers.js'
+import { waitFor } from './wait-for.js'
+
+// Real servers on 127.0.0.1, real timers, small intervals. Every wait is on a condition with
+// a deadline.
+
+const cleanup: (() => Promise<void> | void)[] = []
+afterEach(async () => {
+  for (const close of cleanup.splice(0).reverse()) await close()
+})
+
+/** A runner with the real clock and timers that records what it reports. */
+function startRunner() {
+  const history: HealthStatus[] = []
+  const deregistered: string[] = []
+  const runner: CheckRunner = createCheckRunner(
+    {},
+    {
+      onStatus: (_id, status) => history.push(status),
+      onDeregister: (id) => deregistered.push(id),
+    },
+  )
+  cleanup.push(() => runner.stop())
+  return { runner, history, deregistered }
+}
+
+function add(runner: CheckRunner, check: CheckDefinitionInput): HealthStatus {
+  return runner.add('instance-1', validateChecks([check]))
+}
+
+describe('check runner against real servers', () => {
+  it('flips an instance with its HTTP endpoint, with thresholds, and brings it back', async () => {
+    let code = 200
+    const blips: number[] = [] // one-off codes served before `code`
+    let requests = 0
+    const server = await startHttpServer((_req, res) => {
+      requests += 1
+      res.writeHead(blips.shift() ?? code).end()
+    })
+    cleanup.push(server.close)
+    const { runner, history } = startRunner()
+    const initial = add(runner, {
+      kind: 'http',
+      url: `${server.url}/health`,
+      interval: 50,
+      timeout: 1000,
+      successesBeforePassing: 2,
+      failuresBeforeCritical: 2,
+    })
+    expect(initial).toBe('critical')
+
+    await waitFor(() => runner.status('instance-1') === 'passing', 'first passes')
+    expect(requests).toBeGreaterThanOrEqual(2)
+
+    // One bad answer among good ones is below the threshold: no flap.
+    blips.push(500)
+    const before = requests
+    await waitFor(() => requests >= before + 3, 'the blip and two more runs')
+    expect(history).toEqual(['passing'])
+
+    code = 429
+    await waitFor(() => runner.status('instance-1') === 'warning', 'warning on 429')
+    code = 500
+    await waitFor(() => runner.status('instance-1') === 'critical', 'critical on 500')
+    expect(runner.checks('instance-1')?.[0]).toMatchObject({
+      status: 'critical',
+      lastResult: 'critical',
+      output: expect.stringMatching(/: 500 Internal Server Error/),
+    })
+    code = 200
+    await waitFor(() => runner.status('instance-1') === 'passing', 'recovery')
+    expect(history).toEqual(['passing', 'warning', 'critical', 'passing'])
+  })
+
+  it('turns critical when the endpoint stops answering in time', async () => {
+    let hang = false
+    const server = await startHttpServer((_req, res) => {
+      if (!hang) res.writeHead(200).end()
+    })
+    cleanup.push(server.close)
+    const { runner } = startRunner()
+    add(runner, { kind: 'http', url: server.url, interval: 50, timeout: 100 })
+    await waitFor(() => runner.status('instance-1') === 'passing', 'first pass')
+    hang = true
+    await waitFor(() => runner.status('instance-1') === 'critical', 'timeout makes it critical')
+    expect(runner.checks('instance-1')?.[0]?.output).toMatch(/timed out after 100ms/)
+  })
+
+  it('follows a TCP server that closes and comes back', async () => {
+    const first = await startTcpServer()
+    const { runner } = startRunner()
+    add(runner, { kind: 'tcp', address: `127.0.0.1:${first.port}`, interval: 50, timeout: 500 })
+    await waitFor(() => runner.status('instance-1') === 'passing', 'connects')
+    await first.close()
+    await waitFor(() => runner.status('instance-1') === 'critical', 'refused after close')
+    expect(runner.checks('instance-1')?.[0]?.output).toMatch(/ECONNREFUSED/)
+    const again = await startTcpServer(first.port)
+    cleanup.push(again.close)
+    await waitFor(() => runner.status('instance-1') === 'passing', 'connects again')
+  })
+
+  it('expires a TTL check that is not fed; pass restores it', async () => {
+    const { runner, history } = startRunner()
+    expect(add(runner, { kind: 'ttl', ttl: 100, id: 'app' })).toBe('critical')
+    runner.ttlUpdate('instance-1', 'app', 'pass', 'ready')
+    expect(runner.status('instance-1')).toBe('passing')
+    const fedAt = performance.now()
+    await waitFor(() => runner.status('instance-1') === 'critical', 'TTL expiry')
+    // Timers never fire early; the bound only guards against expiring at once.
+    expect(performance.now() - fedAt).toBeGreaterThanOrEqual(95)
+    runner.ttlUpdate('instance-1', 'app', 'pass')
+    expect(runner.status('instance-1')).toBe('passing')
+    expect(history).toEqual(['passing', 'critical', 'passing'])
+  })
+
+  it('deregisters an instance whose endpoint stays critical', async () => {
+    let requests = 0
+    const server = await startHttpServer((_req, res) => {
+      requests += 1
+      res.writeHead(503).end()
+    })
+    cleanup.push(server.close)
+    const { runner, deregistered } = startRunner()
+    add(runner, {
+      kind: 'http',
+      url: server.url,
+      interval: 50,
+      initialStatus: 'passing',
+      deregisterCriticalAfter: 200,
+    })
+    await waitFor(() => deregistered.length > 0, 'deregistration')
+    expect(deregistered).toEqual(['instance-1'])
+    expect(requests).toBeGreaterThanOrEqual(2) // critical from the first run on, then more runs
+    expect(runner.status('instance-1')).toBeUndefined()
+    expect(runner.instanceIds()).toEqual([])
+  })
+})
