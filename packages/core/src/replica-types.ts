@@ -2,7 +2,9 @@ import type { Claim } from './claim.js'
 
 /**
  * What a replica knows of one origin: it holds every write of generation `gen` up to seq
- * `covered`; `floor` is the highest seq whose tombstones it has garbage collected.
+ * `covered`; `floor` is the highest seq at or below which tombstones may be missing (garbage
+ * collected here or upstream). `floor > covered` while a snapshot that was cut at a byte
+ * budget is being received: peers then continue it at that level (see `SyncPart.floor`).
  */
 export interface OriginState {
   readonly gen: number
@@ -23,10 +25,12 @@ export interface Delta {
 }
 
 /**
- * A sync reply for one origin: claims of `gen` with seq in `(after, covered]`, ascending.
- * `full` means the part starts at the origin's beginning: the receiver drops any claim of that
- * origin with seq ≤ `covered` that the part does not contain (it was garbage collected or
- * replaced at the sender). A part cut at a byte budget declares `covered` = last seq sent.
+ * A sync reply for one origin: the sender's current claims of `gen` with seq in
+ * `(after, covered]`, ascending. The range is exact: the receiver drops any claim of that
+ * origin in the range that the part does not carry (it was replaced or garbage collected at
+ * the sender). A part cut at a byte budget declares `covered` = last seq sent.
+ * `full` marks a snapshot, sent to a peer that lacks the origin, is on an older generation or
+ * is below our floor: it starts at `after: 0`, or continues a snapshot that was cut.
  */
 export interface SyncPart {
   readonly origin: string
@@ -35,6 +39,14 @@ export interface SyncPart {
   readonly after: number
   readonly covered: number
   readonly claims: readonly Claim[]
+  /**
+   * The level of the part: its claims reflect every write up to at least this seq, and
+   * tombstones at or below it may be missing. For a snapshot it is the sender's floor, which
+   * the receiver adopts; for a continuation, the receiver's own floor, which the sender
+   * covers. When absent (a peer that predates the field), the receiver derives a safe
+   * level from the part's highest missing seq, and a cut snapshot may then not progress.
+   */
+  readonly floor?: number
 }
 
 /** What applying a DELTA or a part did. */

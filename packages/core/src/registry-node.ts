@@ -1,0 +1,199 @@
+import type { MemberState } from './agent-api.js'
+import type { Claim } from './claim.js'
+import { createClaimWriter } from './claim-writer.js'
+import { NotFoundError, ValidationError } from './errors.js'
+import {
+  HEALTH_STATUSES,
+  type HealthStatus,
+  type ServiceInstance,
+  validateName,
+  validateRegistration,
+} from './instance.js'
+import { createLiveness } from './liveness.js'
+import type { LivenessTransition } from './liveness-types.js'
+import { queryService, queryServices } from './query.js'
+import type { RegistryNode, RegistryNodeInit } from './registry-node-types.js'
+import { createReplica } from './replica.js'
+import type { ApplyResult, Delta, SyncPart } from './replica-types.js'
+import { isVisibleState } from './resolve.js'
+import { createView } from './view.js'
+import { createWatchHub } from './watch.js'
+
+const DEFAULT_TOMBSTONE_TTL = 60_000
+
+function nothingApplied(dropped: number): ApplyResult {
+  return { changedIds: new Set(), applied: 0, dropped, gap: false, restarted: false }
+}
+
+function byId(a: ServiceInstance, b: ServiceInstance): number {
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0
+}
+
+/**
+ * The engine of every agent. It owns the replica, this node's claim writer, the liveness
+ * of other origins, the resolved view and the watch hub, and keeps them in step: every
+ * change to claims or to an origin's visibility re-resolves exactly the ids it touched and
+ * publishes the resulting events.
+ *
+ * Rules it enforces:
+ * - This node's own claims are always visible (it never judges itself dead).
+ * - Only this node writes claims of its origin. Anything received for our origin is an echo
+ *   of our own writes or, after a restart, a previous generation's: both are dropped, so
+ *   peers learn our current state from our current generation only.
+ * - Bad input throws `ValidationError` before anything is written.
+ */
+export function createRegistryNode(init: RegistryNodeInit): RegistryNode {
+  const { nodeId, gen, now, timings } = init
+  const generateId = init.generateId ?? (() => crypto.randomUUID())
+  const replica = createReplica({ now, tombstoneTtl: init.tombstoneTtl ?? DEFAULT_TOMBSTONE_TTL })
+  const writer = createClaimWriter({ origin: nodeId, gen, replica })
+  const liveness = createLiveness({ now, timings })
+  const view = createView()
+  const hub = createWatchHub()
+
+  const claimsFor = (id: string): readonly Claim[] => replica.claimsFor(id)
+  const originState = (origin: string): MemberState | undefined =>
+    origin === nodeId ? 'alive' : liveness.state(origin)
+
+  function refresh(ids: Iterable<string>): void {
+    hub.publish(view.refresh(ids, claimsFor, originState))
+  }
+
+  function ownLiveClaims(): Claim[] {
+    return replica.claimsOf(nodeId).filter((claim) => claim.instance !== null)
+  }
+
+  function ownLiveInstance(id: string): ServiceInstance {
+    const own = replica.claimsFor(id).find((claim) => claim.origin === nodeId)
+    if (own?.instance == null) throw new NotFoundError(id)
+    return own.instance
+  }
+
+  function write(entries: { id: string; instance: ServiceInstance | null }[]): Delta {
+    const delta = writer.write(entries)
+    refresh(entries.map((entry) => entry.id))
+    return delta
+  }
+
+  /** Re-resolves an origin's ids when a transition hides or shows its claims. */
+  function onTransition(transition: LivenessTransition | undefined): void {
+    if (transition === undefined) return
+    if (isVisibleState(transition.from) === isVisibleState(transition.to)) return
+    refresh(replica.claimsOf(transition.origin).map((claim) => claim.id))
+  }
+
+  /** Drops our own origin's claims from remote input (see the rules above). */
+  function foreign<T extends { origin: string; claims: readonly Claim[] }>(input: T): T | number {
+    if (input.origin === nodeId) return input.claims.length
+    if (!input.claims.some((claim) => claim.origin === nodeId)) return input
+    return { ...input, claims: input.claims.filter((claim) => claim.origin !== nodeId) } as T
+  }
+
+  return {
+    nodeId,
+    gen,
+    replica,
+    liveness,
+
+    register(registration) {
+      const instance = validateRegistration(registration, nodeId, generateId)
+      return { id: instance.id, delta: write([{ id: instance.id, instance }]) }
+    },
+
+    deregister(id) {
+      ownLiveInstance(id)
+      return write([{ id, instance: null }])
+    },
+
+    setStatus(id, status: HealthStatus) {
+      if (!HEALTH_STATUSES.includes(status)) {
+        throw new ValidationError('status', `must be one of ${HEALTH_STATUSES.join(', ')}`)
+      }
+      const current = ownLiveInstance(id)
+      if (current.status === status) return undefined
+      // metadata, endpoints and tags are frozen already: share them with the new version.
+      const instance: ServiceInstance = Object.freeze({ ...current, status })
+      return write([{ id, instance }])
+    },
+
+    deregisterAll() {
+      const own = ownLiveClaims()
+      if (own.length === 0) return undefined
+      return write(own.map((claim) => ({ id: claim.id, instance: null })))
+    },
+
+    restamp() {
+      const own = ownLiveClaims()
+      if (own.length === 0) return undefined
+      return write(own.map((claim) => ({ id: claim.id, instance: claim.instance })))
+    },
+
+    applyDelta(delta: Delta) {
+      const input = foreign(delta)
+      if (typeof input === 'number') return nothingApplied(input)
+      const result = replica.applyDelta(input)
+      refresh(result.changedIds)
+      return result
+    },
+
+    applyPart(part: SyncPart) {
+      const input = foreign(part)
+      if (typeof input === 'number') return nothingApplied(input)
+      const result = replica.applyPart(input)
+      refresh(result.changedIds)
+      return result
+    },
+
+    heard(origin, originGen, hbSeq) {
+      if (origin === nodeId) return
+      onTransition(liveness.heard(origin, originGen, hbSeq))
+    },
+
+    disconnected(origin) {
+      if (origin === nodeId) return
+      onTransition(liveness.disconnected(origin))
+    },
+
+    left(origin, originGen) {
+      if (origin === nodeId) return
+      onTransition(liveness.left(origin, originGen))
+    },
+
+    tick() {
+      const { transitions, purge } = liveness.tick()
+      for (const transition of transitions) onTransition(transition)
+      for (const origin of purge) {
+        if (origin === nodeId) continue
+        const ids = replica.forgetOrigin(origin)
+        liveness.forget(origin)
+        refresh(ids)
+      }
+      replica.collectGarbage()
+      return transitions
+    },
+
+    getService: (name) => view.healthy(name) as ServiceInstance[],
+    service: (name, query) => queryService(view, name, query) as ServiceInstance[],
+    services: (query) => queryServices(view, query) as Map<string, ServiceInstance[]>,
+    localInstances: () =>
+      ownLiveClaims()
+        .map((claim) => claim.instance!)
+        .sort(byId),
+    conflicts: () => view.conflicts(),
+
+    watch(name, query) {
+      validateName(name)
+      return hub.watch(name, () => queryService(view, name, query))
+    },
+    events(name) {
+      if (name !== undefined) validateName(name)
+      return hub.events(name)
+    },
+    onEvent: (listener) => hub.onEvent(listener),
+
+    get instanceCount() {
+      return view.size
+    },
+    close: () => hub.close(),
+  }
+}

@@ -1,0 +1,291 @@
+import type { Claim } from './claim.js'
+import { createClaimIndex } from './claim-index.js'
+import { OriginLog } from './origin-log.js'
+import { cutPart, planPart } from './part-plan.js'
+import { checkDelta, checkPart, partLevel } from './replica-input.js'
+import type {
+  ApplyResult,
+  Delta,
+  OriginState,
+  Replica,
+  ReplicaInit,
+  SyncPart,
+} from './replica-types.js'
+
+type Coverage = 'join' | 'pending' | 'none' | 'empty'
+
+/**
+ * Creates the claim store with DESIGN.md's merge rules.
+ *
+ * Per origin `O = {gen, covered, floor}`; an input of generation `g` covers seqs
+ * `fromSeq..toSeq` (DELTA) or `(after, covered]` (part).
+ * 1. `g < O.gen`: the input is dropped. `g > O.gen`: the origin restarted; every claim of
+ *    the older generation is dropped and `O` restarts at `{g, 0, 0}`.
+ * 2. A claim replaces the stored claim of its key `(origin, id)` only if newer by seq. A
+ *    claim for a key we do not hold is dropped if its seq is already known (covered, or in a
+ *    range held beyond a hole): the key was deregistered or replaced since and its tombstone
+ *    may be gone. This is the no-resurrection rule.
+ * 3. Coverage grows only over contiguous ranges; ranges received beyond a hole are kept and
+ *    joined once the hole fills, so the result does not depend on delivery order.
+ * 4. Every range is exact: a DELTA holds every write of it, and a part the sender's current
+ *    claims of it, so stored claims in a part's range that it does not carry are dropped.
+ * 5. Floors: GC of a covered tombstone raises `floor` to its seq. A peer below our floor may
+ *    hold a claim whose tombstone is gone, so it gets a snapshot (`full`, from seq 1, at our
+ *    floor as its level), which it adopts. A snapshot cut at the budget below its level
+ *    leaves the receiver at `floor > covered`; peers at or above that level continue it
+ *    with exact parts at the same level until `covered` reaches it.
+ */
+export function createReplica(init: ReplicaInit): Replica {
+  const { now, tombstoneTtl } = init
+  const origins = new Map<string, OriginLog>()
+  const index = createClaimIndex()
+  let size = 0
+
+  function removeClaim(log: OriginLog, claim: Claim, changed: Set<string>): void {
+    log.remove(claim)
+    index.remove(claim)
+    size--
+    changed.add(claim.id)
+  }
+
+  function dropAll(log: OriginLog, changed: Set<string>): void {
+    for (const claim of log.byId.values()) {
+      index.remove(claim)
+      changed.add(claim.id)
+    }
+    size -= log.byId.size
+  }
+
+  /** Rule 1: the log that receives an input of generation `gen`, or undefined if it is stale. */
+  function logFor(
+    origin: string,
+    gen: number,
+    changed: Set<string>,
+  ): { log: OriginLog | undefined; restarted: boolean } {
+    const log = origins.get(origin)
+    if (log !== undefined && gen === log.gen) return { log, restarted: false }
+    if (log !== undefined && gen < log.gen) return { log: undefined, restarted: false }
+    if (log !== undefined) dropAll(log, changed)
+    const fresh = new OriginLog(gen)
+    origins.set(origin, fresh)
+    return { log: fresh, restarted: log !== undefined }
+  }
+
+  /**
+   * Rule 2 for each claim; returns how many were stored. A claim for a key we hold is stored
+   * only if newer by seq. A claim for a key we do not hold is dropped when its seq is already
+   * known (`knownUpTo`, or a pending range): we know its key was deregistered or replaced
+   * since, and the tombstone may be collected. `knownUpTo` is `covered` for the input whose
+   * range is accepted as exact, and `max(covered, floor)` for the others: during a snapshot,
+   * only parts at its level may fill in what lies between.
+   */
+  function storeClaims(
+    log: OriginLog,
+    claims: readonly Claim[],
+    knownUpTo: number,
+    changed: Set<string>,
+  ): number {
+    let stored = 0
+    let time: number | undefined
+    const receivedAt = (): number => {
+      time ??= now()
+      return time
+    }
+    for (const claim of claims) {
+      const previous = log.byId.get(claim.id)
+      if (previous === undefined) {
+        if (claim.seq <= knownUpTo || log.knows(claim.seq)) continue
+      } else if (claim.seq <= previous.seq) continue
+      log.put(claim, previous, receivedAt)
+      index.put(claim, previous)
+      if (previous === undefined) size++
+      changed.add(claim.id)
+      stored++
+    }
+    return stored
+  }
+
+  /** An exact range: stored claims in `(after, covered]` that the input does not carry are gone. */
+  function dropUncarried(
+    log: OriginLog,
+    claims: readonly Claim[],
+    after: number,
+    covered: number,
+    changed: Set<string>,
+  ): void {
+    const inRange = log.range(after, covered)
+    if (inRange.length === 0) return
+    const carried = new Set<string>()
+    for (const claim of claims) carried.add(claim.id)
+    for (const claim of inRange) {
+      if (!carried.has(claim.id)) removeClaim(log, claim, changed)
+    }
+  }
+
+  /**
+   * What an input's seq range `from..to` does to coverage (rule 3): `join` extends `covered`,
+   * `pending` is remembered beyond a hole, `none` adds nothing. During a snapshot, a range
+   * may close it only if it reaches the snapshot's level or is itself at that level
+   * (`atLevel`): otherwise claims it leaves out may be stale against collected tombstones.
+   */
+  function coverage(log: OriginLog, from: number, to: number, atLevel: boolean): Coverage {
+    if (to < from) return 'empty'
+    const snapshot = log.receivingSnapshot
+    if (from > log.covered + 1) return !snapshot || from > log.floor ? 'pending' : 'none'
+    if (snapshot && !atLevel && to < log.floor) return 'none'
+    return 'join'
+  }
+
+  function result(
+    changedIds: Set<string>,
+    applied: number,
+    total: number,
+    gap: boolean,
+    restarted: boolean,
+  ): ApplyResult {
+    return { changedIds, applied, dropped: total - applied, gap, restarted }
+  }
+
+  function applyDelta(delta: Delta): ApplyResult {
+    checkDelta(delta)
+    const changed = new Set<string>()
+    const { log, restarted } = logFor(delta.origin, delta.gen, changed)
+    if (log === undefined) return result(changed, 0, delta.claims.length, false, false)
+    // A DELTA holds every write of its range, so it is exact without dropping anything.
+    const effect = coverage(log, delta.fromSeq, delta.toSeq, false)
+    const knownUpTo = effect === 'none' ? Math.max(log.covered, log.floor) : log.covered
+    const applied = storeClaims(log, delta.claims, knownUpTo, changed)
+    if (effect === 'join') log.join(delta.toSeq)
+    else if (effect === 'pending') log.addPending(delta.fromSeq, delta.toSeq)
+    return result(changed, applied, delta.claims.length, effect !== 'join', restarted)
+  }
+
+  function applyPart(part: SyncPart): ApplyResult {
+    checkPart(part)
+    const changed = new Set<string>()
+    const { log, restarted } = logFor(part.origin, part.gen, changed)
+    if (log === undefined) return result(changed, 0, part.claims.length, false, false)
+    const { after, covered, claims } = part
+    const level = partLevel(part)
+    const snapshot =
+      after === 0 && (log.receivingSnapshot ? level > log.floor : log.covered < level)
+    if (snapshot) {
+      // A snapshot (re)starts at its level: below it, what we held may hide collected deletions.
+      const applied = storeClaims(log, claims, log.covered, changed)
+      dropUncarried(log, claims, 0, covered, changed)
+      log.restart(covered, level)
+      return result(changed, applied, claims.length, false, restarted)
+    }
+    const effect = coverage(log, after + 1, covered, level >= log.floor)
+    const exact = effect === 'join' || effect === 'pending'
+    const knownUpTo = exact ? log.covered : Math.max(log.covered, log.floor)
+    const applied = storeClaims(log, claims, knownUpTo, changed)
+    if (exact) dropUncarried(log, claims, after, covered, changed)
+    if (effect === 'join') {
+      log.join(covered)
+      // Tombstones the sender collected (up to its level) are now gone here too, if the range
+      // reached below that level (a snapshot from seq 1; increments start above it).
+      if (level > after) log.floor = Math.max(log.floor, Math.min(level, covered))
+    } else if (effect === 'pending') log.addPending(after + 1, covered)
+    return result(
+      changed,
+      applied,
+      claims.length,
+      effect === 'pending' || effect === 'none',
+      restarted,
+    )
+  }
+
+  function stateOf(log: OriginLog): OriginState {
+    return { gen: log.gen, covered: log.covered, floor: log.floor }
+  }
+
+  return {
+    applyDelta,
+    applyPart,
+
+    digest() {
+      const digest: Record<string, OriginState> = {}
+      for (const [origin, log] of origins) digest[origin] = stateOf(log)
+      return digest
+    },
+
+    origin(origin) {
+      const log = origins.get(origin)
+      return log === undefined ? undefined : stateOf(log)
+    },
+
+    partsFor(peer, budgetBytes) {
+      const parts: SyncPart[] = []
+      let used = 0
+      let sent = 0
+      for (const [origin, log] of origins) {
+        const plan = planPart(log, Object.hasOwn(peer, origin) ? peer[origin] : undefined)
+        if (plan === undefined) continue
+        const { part, bytes, cut } = cutPart(origin, log, plan, budgetBytes - used, sent === 0)
+        // A part cut before its first claim carries nothing the peer can use.
+        if (!cut || part.claims.length > 0) parts.push(part)
+        sent += part.claims.length
+        used += bytes
+        if (cut) break
+      }
+      return parts
+    },
+
+    behind(peer) {
+      const wanted: string[] = []
+      for (const origin of Object.keys(peer)) {
+        const theirs = peer[origin]!
+        const log = origins.get(origin)
+        if (
+          log === undefined ||
+          theirs.gen > log.gen ||
+          (theirs.gen === log.gen && theirs.covered > log.covered)
+        ) {
+          wanted.push(origin)
+        }
+      }
+      return wanted
+    },
+
+    claimsFor: (id) => index.get(id),
+
+    claimsOf(origin) {
+      const log = origins.get(origin)
+      return log === undefined ? [] : log.ordered().slice()
+    },
+
+    collectGarbage() {
+      const time = now()
+      const unused = new Set<string>()
+      let collected = 0
+      for (const log of origins.values()) {
+        if (log.tombstones === null) continue
+        for (const [id, receivedAt] of log.tombstones) {
+          // Insertion order is receive order: the rest are younger still.
+          if (time - receivedAt < tombstoneTtl) break
+          const claim = log.byId.get(id)!
+          // Above `covered` we cannot vouch for what came before it: keep it until covered.
+          if (claim.seq > log.covered) continue
+          removeClaim(log, claim, unused)
+          log.floor = Math.max(log.floor, claim.seq)
+          collected++
+        }
+      }
+      return collected
+    },
+
+    forgetOrigin(origin) {
+      const changed = new Set<string>()
+      const log = origins.get(origin)
+      if (log === undefined) return changed
+      dropAll(log, changed)
+      origins.delete(origin)
+      return changed
+    },
+
+    get size() {
+      return size
+    },
+  }
+}

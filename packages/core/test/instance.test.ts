@@ -1,0 +1,220 @@
+import { describe, expect, it } from 'vitest'
+import { endpointFor, parseEndpoint } from '../src/endpoint.js'
+import { ValidationError } from '../src/errors.js'
+import {
+  instancesEqual,
+  instanceToString,
+  LIMITS,
+  type ServiceInstance,
+  validateInstance,
+  validateRegistration,
+} from '../src/instance.js'
+
+const NODE = 'node-1'
+const nextId = (): string => 'generated-1'
+
+function fieldOf(fn: () => unknown): string | undefined {
+  try {
+    fn()
+  } catch (err) {
+    expect(err).toBeInstanceOf(ValidationError)
+    expect((err as ValidationError).code).toBe(ValidationError.code)
+    return (err as ValidationError).field
+  }
+  return undefined
+}
+
+const registration = {
+  id: 'user-1',
+  name: 'user-service',
+  version: 'v1.0.0',
+  metadata: { zone: 'a', 'app.kubernetes.io/name': 'user' },
+  endpoints: ['grpc://10.0.0.5:9000?isSecure=false', 'http://10.0.0.5:8000'],
+  tags: ['edge', 'blue'],
+  status: 'warning' as const,
+}
+
+describe('validateRegistration', () => {
+  it('keeps every field, sets node, drops unknown fields and freezes the result', () => {
+    const instance = validateRegistration({ ...registration, extra: 1 }, NODE, nextId)
+    expect(instance).toEqual({ ...registration, node: NODE })
+    expect(Object.isFrozen(instance)).toBe(true)
+    expect(Object.isFrozen(instance.metadata)).toBe(true)
+    expect(Object.isFrozen(instance.endpoints)).toBe(true)
+    expect(Object.isFrozen(instance.tags)).toBe(true)
+  })
+
+  it('fills defaults: generated id, empty version, lists and metadata, passing', () => {
+    expect(validateRegistration({ name: 'svc' }, NODE, nextId)).toEqual({
+      id: 'generated-1',
+      name: 'svc',
+      version: '',
+      metadata: {},
+      endpoints: [],
+      tags: [],
+      status: 'passing',
+      node: NODE,
+    })
+  })
+
+  it('a caller cannot set node', () => {
+    expect(validateRegistration({ name: 'svc', node: 'evil' }, NODE, nextId).node).toBe(NODE)
+  })
+
+  it.each<[string, Record<string, unknown>, string]>([
+    ['name missing', { name: undefined }, 'name'],
+    ['name empty', { name: '' }, 'name'],
+    ['name not a string', { name: 42 }, 'name'],
+    ['name too long', { name: 'a'.repeat(LIMITS.nameLength + 1) }, 'name'],
+    ['name with a slash', { name: 'a/b' }, 'name'],
+    ['name starting with a dot', { name: '.svc' }, 'name'],
+    ['id empty', { id: '' }, 'id'],
+    ['id with whitespace', { id: 'a b' }, 'id'],
+    ['id with a slash', { id: 'a/b' }, 'id'],
+    ['id too long', { id: 'a'.repeat(LIMITS.idLength + 1) }, 'id'],
+    ['version not a string', { version: 1 }, 'version'],
+    ['version too long', { version: 'v'.repeat(LIMITS.versionLength + 1) }, 'version'],
+    ['metadata an array', { metadata: ['a'] }, 'metadata'],
+    ['metadata a class instance', { metadata: new Map() }, 'metadata'],
+    ['metadata value a number', { metadata: { zone: 1 } }, 'metadata.zone'],
+    [
+      'metadata value too long',
+      { metadata: { zone: 'x'.repeat(LIMITS.metadataValueLength + 1) } },
+      'metadata.zone',
+    ],
+    ['metadata key with a space', { metadata: { 'a b': 'x' } }, 'metadata key "a b"'],
+    [
+      'metadata with too many pairs',
+      {
+        metadata: Object.fromEntries(
+          Array.from({ length: LIMITS.metadataPairs + 1 }, (_, i) => [`k${i}`, 'v']),
+        ),
+      },
+      'metadata',
+    ],
+    [
+      'metadata too large in total',
+      {
+        metadata: Object.fromEntries(
+          Array.from({ length: 20 }, (_, i) => [`k${i}`, 'v'.repeat(LIMITS.metadataValueLength)]),
+        ),
+      },
+      'metadata',
+    ],
+    ['endpoints not an array', { endpoints: 'http://a:1' }, 'endpoints'],
+    ['endpoint not a URL', { endpoints: ['http://a:1', 'not a url'] }, 'endpoints[1]'],
+    ['endpoint without a port or default', { endpoints: ['tcp://10.0.0.1'] }, 'endpoints[0]'],
+    ['endpoint not a string', { endpoints: [80] }, 'endpoints[0]'],
+    [
+      'endpoint too long',
+      { endpoints: [`http://${'a'.repeat(LIMITS.endpointLength)}:1`] },
+      'endpoints[0]',
+    ],
+    [
+      'too many endpoints',
+      { endpoints: Array.from({ length: LIMITS.endpoints + 1 }, (_, i) => `http://a:${i + 1}`) },
+      'endpoints',
+    ],
+    ['tag with a comma', { tags: ['a,b'] }, 'tags[0]'],
+    ['tag empty', { tags: ['ok', ''] }, 'tags[1]'],
+    ['tag too long', { tags: ['t'.repeat(LIMITS.tagLength + 1)] }, 'tags[0]'],
+    ['too many tags', { tags: Array.from({ length: LIMITS.tags + 1 }, (_, i) => `t${i}`) }, 'tags'],
+    ['status unknown', { status: 'healthy' }, 'status'],
+  ])('rejects %s, naming the field', (_name, change, field) => {
+    expect(fieldOf(() => validateRegistration({ ...registration, ...change }, NODE, nextId))).toBe(
+      field,
+    )
+  })
+
+  it('rejects a registration that is not an object', () => {
+    expect(fieldOf(() => validateRegistration(null, NODE, nextId))).toBe('registration')
+    expect(fieldOf(() => validateRegistration([], NODE, nextId))).toBe('registration')
+  })
+})
+
+describe('validateInstance', () => {
+  const full: ServiceInstance = { ...registration, node: NODE }
+
+  it('accepts a complete instance as received from the network', () => {
+    expect(validateInstance(full)).toEqual(full)
+  })
+
+  it.each<[string, Record<string, unknown>, string]>([
+    ['id missing', { id: undefined }, 'id'],
+    ['node missing', { node: undefined }, 'node'],
+    ['node empty', { node: '' }, 'node'],
+    ['name bad', { name: '' }, 'name'],
+    ['status bad', { status: 'up' }, 'status'],
+  ])('rejects %s', (_name, change, field) => {
+    expect(fieldOf(() => validateInstance({ ...full, ...change }))).toBe(field)
+  })
+
+  it('rejects a non-object', () => {
+    expect(fieldOf(() => validateInstance('x'))).toBe('instance')
+  })
+})
+
+describe('instance helpers', () => {
+  const a = validateRegistration(registration, NODE, nextId)
+
+  it('instancesEqual compares field by field, metadata as a map', () => {
+    const b = validateRegistration(
+      { ...registration, metadata: { 'app.kubernetes.io/name': 'user', zone: 'a' } },
+      NODE,
+      nextId,
+    )
+    expect(instancesEqual(a, b)).toBe(true)
+    for (const change of [
+      { version: 'v2' },
+      { status: 'passing' as const },
+      { tags: ['blue', 'edge'] },
+      { endpoints: ['http://10.0.0.5:8000'] },
+      { metadata: { zone: 'b', 'app.kubernetes.io/name': 'user' } },
+      { metadata: { zone: 'a' } },
+    ]) {
+      expect(
+        instancesEqual(a, validateRegistration({ ...registration, ...change }, NODE, nextId)),
+      ).toBe(false)
+    }
+    expect(instancesEqual(a, { ...a, node: 'other' })).toBe(false)
+  })
+
+  it('instanceToString names service, id, version, endpoints, status and node', () => {
+    expect(instanceToString(a)).toBe(
+      'user-service/user-1@v1.0.0 [grpc://10.0.0.5:9000?isSecure=false, http://10.0.0.5:8000] warning on node-1',
+    )
+  })
+})
+
+describe('endpoints', () => {
+  it.each([
+    ['grpc://10.0.0.5:9000?isSecure=false', 'grpc', '10.0.0.5', 9000, false],
+    ['grpc://10.0.0.5:9000?isSecure=true', 'grpc', '10.0.0.5', 9000, true],
+    ['grpcs://svc.local', 'grpcs', 'svc.local', 443, true],
+    ['http://example.com', 'http', 'example.com', 80, false],
+    ['https://example.com:8443/path', 'https', 'example.com', 8443, true],
+    ['wss://[::1]:9001', 'wss', '::1', 9001, true],
+    ['tcp://10.0.0.1:5432', 'tcp', '10.0.0.1', 5432, false],
+  ])('parses %s', (url, scheme, host, port, isSecure) => {
+    expect(parseEndpoint(url)).toEqual({ url, scheme, host, port, isSecure })
+  })
+
+  it.each([
+    ['no scheme', '10.0.0.1:80'],
+    ['not a URL', 'not a url'],
+    ['no port and no default', 'redis://10.0.0.1'],
+    ['no host', 'file:///etc/passwd'],
+  ])('rejects %s', (_name, url) => {
+    expect(() => parseEndpoint(url)).toThrow(url)
+  })
+
+  it('endpointFor picks the first endpoint of a scheme', () => {
+    const instance = validateRegistration(
+      { name: 'svc', endpoints: ['http://a:1', 'grpc://b:2', 'grpc://c:3'] },
+      NODE,
+      nextId,
+    )
+    expect(endpointFor(instance, 'grpc')?.host).toBe('b')
+    expect(endpointFor(instance, 'https')).toBeUndefined()
+  })
+})

@@ -1,0 +1,330 @@
+import { describe, expect, it } from 'vitest'
+import type { ServiceEvent } from '../src/agent-api.js'
+import { NotFoundError, ValidationError, WatcherClosedError } from '../src/errors.js'
+import type { Registration } from '../src/instance.js'
+import { PROFILES } from '../src/profiles.js'
+import { createRegistryNode } from '../src/registry-node.js'
+import type { RegistryNode } from '../src/registry-node-types.js'
+
+const timings = PROFILES.lan
+
+/** Nodes on one fake clock; `events(node)` records every view event of a node. */
+function cluster() {
+  const clock = { time: 1_000 }
+  const now = () => clock.time
+  let counter = 0
+  const node = (nodeId: string, gen = 1) =>
+    createRegistryNode({
+      nodeId,
+      gen,
+      now,
+      timings,
+      tombstoneTtl: timings.tombstoneTtl,
+      generateId: () => `${nodeId}-id-${++counter}`,
+    })
+  const record = (n: RegistryNode) => {
+    const seen: string[] = []
+    n.onEvent((e: ServiceEvent) =>
+      seen.push(`${e.op}:${e.cause}:${e.instance.id}@${e.instance.node}`),
+    )
+    return seen
+  }
+  return { clock, node, record }
+}
+
+describe('registry node: own writes', () => {
+  it('registers with a generated or given id, and re-registering updates in place', () => {
+    const { node, record } = cluster()
+    const a = node('A')
+    const seen = record(a)
+    const { id, delta } = a.register({ name: 'svc' })
+    expect(id).toBe('A-id-1')
+    expect(delta).toMatchObject({ origin: 'A', gen: 1, fromSeq: 1, toSeq: 1 })
+    expect(delta.claims[0]).toMatchObject({ id, vv: { A: 1 }, instance: { id, node: 'A' } })
+    expect(a.register({ id, name: 'svc', version: 'v2' }).id).toBe(id)
+    expect(a.register({ id: 'mine', name: 'svc' }).id).toBe('mine')
+    expect(a.getService('svc').map((i) => [i.id, i.version])).toEqual([
+      ['A-id-1', 'v2'],
+      ['mine', ''],
+    ])
+    expect(seen).toEqual([
+      'add:registered:A-id-1@A',
+      'update:registered:A-id-1@A',
+      'add:registered:mine@A',
+    ])
+    expect(a.instanceCount).toBe(2)
+  })
+
+  it('rejects bad input with a ValidationError naming the field and changes nothing', () => {
+    const { node, record } = cluster()
+    const a = node('A')
+    a.register({ id: 'keep', name: 'svc', tags: ['t'] })
+    const seen = record(a)
+    const before = {
+      size: a.replica.size,
+      digest: a.replica.digest(),
+      view: a.services({ includeCritical: true }),
+    }
+    const bad: [unknown, string][] = [
+      [{ name: 'bad name' }, 'name'],
+      [{ id: 'keep', name: 'svc', tags: ['a b'] }, 'tags[0]'],
+      [{ id: 'keep', name: 'svc', endpoints: ['nope'] }, 'endpoints[0]'],
+      [{ id: 'keep', name: 'svc', status: 'sick' }, 'status'],
+      [undefined, 'registration'],
+    ]
+    for (const [input, field] of bad) {
+      expect(() => a.register(input as Registration)).toThrow(
+        expect.objectContaining({ code: ValidationError.code, field }),
+      )
+    }
+    expect(() => a.setStatus('keep', 'sick' as 'passing')).toThrow(
+      expect.objectContaining({ field: 'status' }),
+    )
+    expect(seen).toEqual([])
+    expect({
+      size: a.replica.size,
+      digest: a.replica.digest(),
+      view: a.services({ includeCritical: true }),
+    }).toEqual(before)
+  })
+
+  it('deregisters only its own live instances', () => {
+    const { node, record } = cluster()
+    const a = node('A')
+    const b = node('B')
+    const seen = record(a)
+    const { id } = a.register({ name: 'svc' })
+    a.applyDelta(b.register({ id: 'theirs', name: 'svc' }).delta)
+    expect(() => a.deregister('unknown')).toThrow(NotFoundError)
+    expect(() => a.deregister('theirs')).toThrow(
+      expect.objectContaining({ code: 'ERR_NOT_FOUND', id: 'theirs' }),
+    )
+    const delta = a.deregister(id)
+    expect(delta.claims[0]).toMatchObject({ id, instance: null, vv: { A: 2 } })
+    expect(() => a.deregister(id)).toThrow(NotFoundError)
+    expect(seen).toEqual([
+      `add:registered:${id}@A`,
+      'add:registered:theirs@B',
+      `delete:deregistered:${id}@A`,
+    ])
+  })
+
+  it('changes status with a health event, and not at all when unchanged', () => {
+    const { node, record } = cluster()
+    const a = node('A')
+    const seen = record(a)
+    const { id } = a.register({ name: 'svc', tags: ['x'] })
+    expect(a.setStatus(id, 'passing')).toBeUndefined()
+    expect(a.setStatus(id, 'critical')?.claims[0]?.instance).toMatchObject({
+      status: 'critical',
+      tags: ['x'],
+    })
+    expect(a.getService('svc')).toEqual([])
+    expect(a.localInstances().map((i) => i.status)).toEqual(['critical'])
+    expect(() => a.setStatus('nope', 'warning')).toThrow(NotFoundError)
+    expect(seen).toEqual([`add:registered:${id}@A`, `update:health:${id}@A`])
+  })
+
+  it('deregisterAll tombstones every own instance in one delta', () => {
+    const { node } = cluster()
+    const a = node('A')
+    expect(a.deregisterAll()).toBeUndefined()
+    a.register({ name: 'one' })
+    a.register({ name: 'two' })
+    const delta = a.deregisterAll()
+    expect(delta?.claims.map((c) => c.instance)).toEqual([null, null])
+    expect(a.instanceCount).toBe(0)
+    expect(a.localInstances()).toEqual([])
+    expect(a.deregisterAll()).toBeUndefined()
+  })
+
+  it('restamp makes its claims dominate what it could not see before', () => {
+    const { node } = cluster()
+    const a = node('A')
+    const b = node('B')
+    expect(a.restamp()).toBeUndefined()
+    a.register({ id: 'x', name: 'svc' })
+    a.applyDelta(b.register({ id: 'x', name: 'svc' }).delta) // concurrent; B wins the tie
+    expect(a.getService('svc')[0]?.node).toBe('B')
+    expect(a.conflicts()).toMatchObject([{ id: 'x', claimants: ['B', 'A'] }])
+    const delta = a.restamp()
+    expect(delta?.claims[0]?.vv).toEqual({ A: 2, B: 1 })
+    expect(a.getService('svc')[0]?.node).toBe('A')
+    expect(a.conflicts()).toEqual([])
+    b.applyDelta(delta!)
+    expect(b.getService('svc')[0]?.node).toBe('A')
+  })
+})
+
+describe('registry node: remote input', () => {
+  it('applies deltas and parts from other origins', () => {
+    const { node, record } = cluster()
+    const a = node('A')
+    const b = node('B')
+    const seen = record(a)
+    const d1 = b.register({ id: 'b1', name: 'svc' }).delta
+    const d2 = b.register({ id: 'b2', name: 'svc' }).delta
+    expect(a.applyDelta(d1)).toMatchObject({ applied: 1, gap: false })
+    expect(a.applyDelta(d1)).toMatchObject({ applied: 0, dropped: 1 })
+    const parts = b.replica.partsFor(a.replica.digest(), 64 * 1024)
+    for (const part of parts) a.applyPart(part)
+    expect(a.getService('svc').map((i) => i.id)).toEqual(['b1', 'b2'])
+    expect(seen).toEqual(['add:registered:b1@B', 'add:registered:b2@B'])
+    expect(a.applyDelta(d2).applied).toBe(0)
+  })
+
+  it('drops anything for its own origin: echoes and a previous generation', () => {
+    const { node } = cluster()
+    const old = node('A', 1)
+    const stale = old.register({ id: 'ghost', name: 'svc' }).delta
+    const a = node('A', 2)
+    const echo = a.register({ id: 'real', name: 'svc' }).delta
+    expect(a.applyDelta(stale)).toMatchObject({ applied: 0, dropped: 1 })
+    expect(a.applyDelta(echo)).toMatchObject({ applied: 0, dropped: 1 })
+    for (const part of old.replica.partsFor({}, 64 * 1024)) {
+      expect(a.applyPart(part).applied).toBe(0)
+    }
+    expect(a.getService('svc').map((i) => i.id)).toEqual(['real'])
+    expect(a.replica.origin('A')?.gen).toBe(2)
+  })
+
+  it('expires a restarted origin’s instances that its new generation does not announce', () => {
+    const { node, record } = cluster()
+    const a = node('A')
+    const seen = record(a)
+    a.applyDelta(node('B', 1).register({ id: 'b1', name: 'svc' }).delta)
+    a.applyDelta(node('B', 2).register({ id: 'b2', name: 'svc' }).delta)
+    expect(seen).toEqual(['add:registered:b1@B', 'delete:expired:b1@B', 'add:registered:b2@B'])
+  })
+
+  it('reports concurrent claims as conflicts; every replica picks the same winner', () => {
+    const { node } = cluster()
+    const [a, b, c] = [node('A'), node('B'), node('C')]
+    const db = b.register({ id: 'x', name: 'svc', version: 'b' }).delta
+    const dc = c.register({ id: 'x', name: 'svc', version: 'c' }).delta
+    a.applyDelta(db)
+    a.applyDelta(dc)
+    b.applyDelta(dc)
+    c.applyDelta(db)
+    for (const n of [a, b, c]) {
+      expect(n.getService('svc').map((i) => i.version)).toEqual(['c'])
+      expect(n.conflicts()).toMatchObject([{ id: 'x', claimants: ['C', 'B'] }])
+    }
+  })
+})
+
+describe('registry node: liveness', () => {
+  function setup() {
+    const c = cluster()
+    const a = c.node('A')
+    const b = c.node('B')
+    a.applyDelta(b.register({ id: 'b1', name: 'svc' }).delta)
+    a.heard('B', 1, 1)
+    const seen = c.record(a)
+    return { ...c, a, b, seen }
+  }
+
+  it('hides a dead origin’s instances (expired) and shows them again when it speaks', () => {
+    const { a, clock, seen } = setup()
+    clock.time += timings.suspectAfter + 1
+    expect(a.tick()).toEqual([{ origin: 'B', from: 'alive', to: 'suspect' }])
+    expect(a.getService('svc')).toHaveLength(1)
+    clock.time += timings.deadAfter
+    expect(a.tick()).toEqual([{ origin: 'B', from: 'suspect', to: 'dead' }])
+    expect(a.getService('svc')).toEqual([])
+    a.heard('B', 1, 2)
+    expect(a.getService('svc')).toHaveLength(1)
+    expect(seen).toEqual(['delete:expired:b1@B', 'add:registered:b1@B'])
+  })
+
+  it('hides instances of an origin that left (left) and of a closed connection (expired)', () => {
+    const { a, clock, seen } = setup()
+    a.disconnected('B')
+    expect(a.getService('svc')).toHaveLength(1) // suspect only
+    clock.time += timings.suspectAfter
+    a.tick()
+    expect(a.getService('svc')).toEqual([])
+    a.heard('B', 1, 2)
+    a.left('B', 1)
+    expect(a.getService('svc')).toEqual([])
+    expect(seen).toEqual(['delete:expired:b1@B', 'add:registered:b1@B', 'delete:left:b1@B'])
+  })
+
+  it('purges an origin for good after purgeAfter', () => {
+    const { a, clock, seen } = setup()
+    clock.time += timings.deadAfter + 1
+    a.tick()
+    clock.time += timings.purgeAfter
+    a.tick()
+    expect(a.replica.origin('B')).toBeUndefined()
+    expect(a.replica.size).toBe(0)
+    expect(a.liveness.state('B')).toBeUndefined()
+    expect(seen).toEqual(['delete:expired:b1@B'])
+  })
+
+  it('never judges itself: its own claims stay visible', () => {
+    const { a, clock } = setup()
+    a.register({ id: 'own', name: 'mine' })
+    a.heard('A', 1, 1)
+    a.disconnected('A')
+    a.left('A', 1)
+    clock.time += timings.purgeAfter * 2
+    a.tick()
+    expect(a.getService('mine').map((i) => i.id)).toEqual(['own'])
+    expect(a.liveness.state('A')).toBeUndefined()
+  })
+
+  it('collects tombstones on tick once their TTL ran out', () => {
+    const { a, clock } = setup()
+    const { id } = a.register({ name: 'mine' })
+    a.heard('B', 1, 2)
+    a.deregister(id)
+    expect(a.replica.size).toBe(2)
+    clock.time += timings.tombstoneTtl + 1
+    a.heard('B', 1, 3)
+    a.tick()
+    expect(a.replica.size).toBe(1)
+  })
+})
+
+describe('registry node: queries and watches', () => {
+  it('answers queries and lists its own instances', () => {
+    const { node } = cluster()
+    const a = node('A')
+    a.register({ id: 'a1', name: 'svc', tags: ['edge'], version: 'v1' })
+    a.register({ id: 'a2', name: 'svc', status: 'critical', tags: ['edge'] })
+    a.applyDelta(node('B').register({ id: 'b1', name: 'svc', metadata: { zone: 'z' } }).delta)
+    expect(a.getService('svc').map((i) => i.id)).toEqual(['a1', 'b1'])
+    expect(a.service('svc', { tags: ['edge'], includeCritical: true }).map((i) => i.id)).toEqual([
+      'a1',
+      'a2',
+    ])
+    expect(a.service('svc', { metadata: { zone: 'z' } }).map((i) => i.id)).toEqual(['b1'])
+    expect(a.service('svc', { version: 'v1' }).map((i) => i.id)).toEqual(['a1'])
+    expect([...a.services({ tags: ['edge'] }).keys()]).toEqual(['svc'])
+    expect(a.localInstances().map((i) => i.id)).toEqual(['a1', 'a2'])
+  })
+
+  it('feeds watchers and streams from remote changes, and close() stops them', async () => {
+    const { node } = cluster()
+    const a = node('A')
+    const b = node('B')
+    const watcher = a.watch('svc')
+    const stream = a.events('svc')
+    const first = watcher.next()
+    a.applyDelta(b.register({ id: 'b1', name: 'svc' }).delta)
+    expect((await first).map((i) => i.id)).toEqual(['b1'])
+    expect((await stream.next()).value).toMatchObject({ op: 'add', cause: 'registered' })
+    const pending = watcher.next()
+    a.close()
+    await expect(pending).rejects.toBeInstanceOf(WatcherClosedError)
+    expect((await stream.next()).done).toBe(true)
+  })
+
+  it('validates watched names', () => {
+    const { node } = cluster()
+    const a = node('A')
+    expect(() => a.watch('bad name')).toThrow(expect.objectContaining({ field: 'name' }))
+    expect(() => a.events('')).toThrow(ValidationError)
+  })
+})
