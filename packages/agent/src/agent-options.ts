@@ -1,12 +1,8 @@
-import type { LivenessTimings } from '@grapevine/core'
+import type { ProfileTimings } from '@grapevine/core'
 
-/** Timings a caller may override; see `PROFILES` in @grapevine/core for the defaults. */
-export interface AgentTimings extends LivenessTimings {
-  /** Period of anti-entropy with one random peer (jittered). */
-  syncInterval: number
-  /** How long a deregistration's tombstone is kept before it is garbage collected. */
-  tombstoneTtl: number
-  /** Longest wait for `ready` when peers were found but sync does not finish. */
+/** Timings a caller may override, in ms; see `PROFILES` in @grapevine/core for the defaults. */
+export interface AgentTimings extends ProfileTimings {
+  /** Longest wait for `ready` when peers were found but catching up does not finish. */
   readyTimeout: number
 }
 

@@ -1,0 +1,203 @@
+import {
+  AgentStoppedError,
+  type AgentStats,
+  createRegistryNode,
+  type Delta,
+  type MemberState,
+  resolveTimings,
+} from '@grapevine/core'
+import {
+  createGossipNode,
+  createHost,
+  generatePrivateKey,
+  marshalPrivateKey,
+  type PrivateKey,
+  unmarshalPrivateKey,
+} from '@grapevine/gossip'
+import type { AgentOptions } from './agent-options.js'
+import type { AgentRegistration, GrapevineAgent } from './agent-types.js'
+import { aggregateStatus, createCheckRunner, validateChecks } from './checks/index.js'
+import { type DataDir, openDataDir } from './data-dir.js'
+import { createRegistrationStore } from './registration-store.js'
+
+async function loadIdentity(dataDir: DataDir | undefined): Promise<PrivateKey> {
+  const stored = await dataDir?.readIdentity()
+  if (stored !== undefined) return unmarshalPrivateKey(stored)
+  const key = await generatePrivateKey()
+  await dataDir?.writeIdentity(marshalPrivateKey(key))
+  return key
+}
+
+/**
+ * Starts a Grapevine agent: a libp2p node that joins the cluster (by mDNS and/or bootstrap
+ * addresses), replicates every registration, and answers queries from its own replica.
+ *
+ * With `dataDir`, the node keeps its identity across restarts, each start is a new
+ * generation that replaces the previous one's claims, and its own registrations (with their
+ * checks) are announced again. Without it, every start is a new node.
+ */
+export async function createAgent(options: AgentOptions = {}): Promise<GrapevineAgent> {
+  const { readyTimeout, ...profileOverrides } = options.timings ?? {}
+  const timings = resolveTimings(options.profile ?? 'lan', profileOverrides)
+  const dataDir = options.dataDir === undefined ? undefined : await openDataDir(options.dataDir)
+  const privateKey = await loadIdentity(dataDir)
+  // Without a disk, a timestamp is a generation that still grows from one start to the next.
+  const gen = dataDir === undefined ? Date.now() : await dataDir.nextGeneration()
+  const now = () => performance.now()
+
+  const host = await createHost({
+    cluster: options.cluster ?? 'default',
+    privateKey,
+    mdns: options.mdns ?? true,
+    ...(options.listen && { listen: options.listen }),
+    ...(options.announce && { announce: options.announce }),
+    ...(options.bootstrap && { bootstrap: options.bootstrap }),
+    ...(options.clusterKey !== undefined && { clusterKey: options.clusterKey }),
+    ...(options.ipColocationWeight !== undefined && {
+      ipColocationWeight: options.ipColocationWeight,
+    }),
+  })
+  const registry = createRegistryNode({
+    nodeId: host.peerId,
+    gen,
+    now,
+    timings,
+    tombstoneTtl: timings.tombstoneTtl,
+  })
+  const gossip = createGossipNode(
+    {
+      heartbeatInterval: timings.heartbeatInterval,
+      syncInterval: timings.syncInterval,
+      now,
+      ...(readyTimeout !== undefined && { readyTimeout }),
+    },
+    { registry, host },
+  )
+  const saved = (await dataDir?.readRegistrations()) ?? []
+  const store = createRegistrationStore<AgentRegistration>(dataDir, new Map())
+
+  let stopped = false
+  const publish = (delta: Delta | undefined): void => {
+    if (delta !== undefined && !stopped) gossip.publish(delta)
+  }
+  const runner = createCheckRunner(
+    {},
+    {
+      onStatus: (id, status) => publish(registry.setStatus(id, status)),
+      onDeregister: (id) => void deregister(id).catch(() => undefined),
+    },
+  )
+
+  function running(): void {
+    if (stopped) throw new AgentStoppedError()
+  }
+
+  async function register(input: AgentRegistration): Promise<string> {
+    running()
+    // Checks are validated before anything is written, so a bad one changes nothing. A
+    // non-object input has none; registry.register rejects it with a ValidationError.
+    const fields: Partial<AgentRegistration> =
+      typeof input === 'object' && input !== null ? input : {}
+    const checks = validateChecks(fields.checks ?? [])
+    const status =
+      checks.length > 0 ? aggregateStatus(checks.map((check) => check.initialStatus)) : undefined
+    const { id, delta } = registry.register(status === undefined ? input : { ...input, status })
+    publish(delta)
+    if (checks.length > 0) publish(registry.setStatus(id, runner.add(id, checks)))
+    else runner.remove(id)
+    await store.set(id, { ...input, id })
+    return id
+  }
+
+  async function deregister(id: string): Promise<void> {
+    running()
+    publish(registry.deregister(id))
+    runner.remove(id)
+    await store.delete(id)
+  }
+
+  async function shutDown(finalDelta?: Delta): Promise<void> {
+    if (stopped) return
+    stopped = true
+    runner.stop()
+    if (finalDelta === undefined) await gossip.stop()
+    else await gossip.leave(finalDelta)
+    registry.close()
+  }
+
+  await gossip.start()
+  for (const registration of saved) {
+    try {
+      await register(registration as AgentRegistration)
+    } catch (err) {
+      host.log.error('stored registration %o is invalid and was skipped: %s', registration, err)
+    }
+  }
+  // Claims written before the node caught up could lose to what peers held; once it has,
+  // restamping makes its own claims supersede everything it has seen.
+  const ready = gossip.ready.then(() => publish(registry.restamp()))
+
+  return {
+    peerId: host.peerId,
+    get addresses() {
+      return gossip.addresses
+    },
+    ready,
+    register,
+    deregister,
+    ttl(instanceId, checkId, report, note) {
+      running()
+      runner.ttlUpdate(instanceId, checkId, report, note)
+    },
+    checks: (instanceId) => runner.checks(instanceId),
+    getService(name) {
+      running()
+      return registry.getService(name)
+    },
+    service(name, query) {
+      running()
+      return registry.service(name, query)
+    },
+    services(query) {
+      running()
+      return registry.services(query)
+    },
+    localInstances() {
+      running()
+      return registry.localInstances()
+    },
+    watch(name, query) {
+      running()
+      return registry.watch(name, query)
+    },
+    events(name) {
+      running()
+      return registry.events(name)
+    },
+    members() {
+      running()
+      return gossip.members()
+    },
+    conflicts() {
+      running()
+      return registry.conflicts()
+    },
+    stats(): AgentStats {
+      running()
+      const peers: Record<MemberState, number> = { alive: 0, suspect: 0, dead: 0, left: 0 }
+      for (const member of gossip.members()) peers[member.state]++
+      return {
+        claims: registry.replica.size,
+        instances: registry.instanceCount,
+        conflicts: registry.conflicts().length,
+        peers,
+        ...gossip.stats(),
+      }
+    },
+    async leave() {
+      running()
+      await shutDown(registry.deregisterAll())
+    },
+    stop: () => shutDown(),
+  }
+}
