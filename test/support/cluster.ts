@@ -21,7 +21,10 @@ export interface TestCluster {
  * Starts `size` agents in this process on 127.0.0.1. Node 0 is the seed; the others
  * bootstrap to it (and then meet each other through the seed's heartbeats).
  */
-export async function startCluster(size: number, overrides: AgentOptions = {}): Promise<TestCluster> {
+export async function startCluster(
+  size: number,
+  overrides: AgentOptions = {},
+): Promise<TestCluster> {
   const agents: GrapevineAgent[] = []
   const add = async (extra: AgentOptions = {}) => {
     const seed = agents[0]
