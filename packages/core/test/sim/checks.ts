@@ -72,6 +72,11 @@ export function expectConverged(cluster: SimCluster): void {
   for (const sim of cluster.nodes) {
     const replica = sim.node.replica
     expect(coverage(replica), `digest of ${sim.id}`).toEqual(coverage(first.node.replica))
+    for (const [origin, state] of Object.entries(replica.digest())) {
+      expect(state.floor, `${sim.id} still inside a snapshot of ${origin}`).toBeLessThanOrEqual(
+        state.covered,
+      )
+    }
     expect(claimsOf(replica, true), `live claims of ${sim.id}`).toEqual(expected)
   }
 

@@ -76,5 +76,5 @@ export const opArbitrary: fc.Arbitrary<SimOp> = fc.oneof(
 export const scenarioArbitrary: fc.Arbitrary<Scenario> = fc.record({
   nodes: fc.integer({ min: 2, max: 6 }),
   budget: fc.constantFrom(200, 200, 500, 2_000, 1 << 16),
-  ops: fc.array(opArbitrary, { maxLength: 100, size: 'max' }),
+  ops: fc.array(opArbitrary, { maxLength: 150, size: 'max' }),
 })
