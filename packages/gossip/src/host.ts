@@ -1,0 +1,202 @@
+import './polyfill.js'
+import { createHash } from 'node:crypto'
+import { type GossipsubEvents, gossipsub } from '@chainsafe/libp2p-gossipsub'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { ValidationError } from '@grapevine/core'
+import { type Identify, identify } from '@libp2p/identify'
+import type { Logger, PrivateKey, PubSub } from '@libp2p/interface'
+import { mdns } from '@libp2p/mdns'
+import { preSharedKey } from '@libp2p/pnet'
+import { tcp } from '@libp2p/tcp'
+import { multiaddr } from '@multiformats/multiaddr'
+import { createLibp2p, type Libp2p } from 'libp2p'
+import { parseClusterKey } from './cluster-key.js'
+import { validateClusterName } from './cluster-name.js'
+import { fastMessageId } from './message-id.js'
+import { clusterTopic } from './messages.js'
+import { createPeerDialer, type PeerDialer, type RedialInit } from './peer-dialer.js'
+
+/** The libp2p services a Grapevine host runs. */
+export type HostServices = {
+  identify: Identify
+  pubsub: PubSub<GossipsubEvents>
+}
+
+/** The libp2p node under a host (an escape hatch: using it ties the caller to libp2p 2.x). */
+export type HostLibp2p = Libp2p<HostServices>
+
+export interface HostInit {
+  /** Cluster name: part of the pubsub topic and of the mDNS service name. */
+  cluster: string
+  /** The node's identity (see `generatePrivateKey`). @default a new key: a new peer id */
+  privateKey?: PrivateKey
+  /** Multiaddrs to listen on. @default ['/ip4/0.0.0.0/tcp/0'] (all interfaces, any port) */
+  listen?: string[]
+  /** Multiaddrs to tell peers instead of the listen addresses (NAT, containers). @default [] */
+  announce?: string[]
+  /**
+   * Multiaddrs of peers to dial at start and to redial, with backoff, whenever the node is
+   * not connected to them. Entries that are this node's own address are skipped, so every
+   * node of a cluster can share one list. @default []
+   */
+  bootstrap?: string[]
+  /**
+   * Find peers on the LAN by multicast DNS. Only nodes of the same cluster name answer each
+   * other (the service name is derived from it). Needs a multicast route; see STACK.md.
+   * @default true
+   */
+  mdns?: boolean
+  /** How often mDNS queries go out, in ms. @default 10_000 (the @libp2p/mdns default) */
+  mdnsInterval?: number
+  /**
+   * Pre-shared cluster key (swarm.key text or bytes, see `generateClusterKey`): only nodes
+   * holding it can connect. Without it, any node that reaches this one and uses the same
+   * cluster name can join. @default undefined (open)
+   */
+  clusterKey?: string | Uint8Array
+  /**
+   * Networks exempt from connection limits and the inbound rate limit (5 connections per
+   * second per host), as multiaddr CIDRs. Local clusters open many connections from one IP.
+   * @default ['/ip4/127.0.0.0/ipcidr/8', '/ip6/::1/ipcidr/128']
+   */
+  allow?: string[]
+  /** @default 100 */
+  maxConnections?: number
+  /**
+   * How often libp2p pings each connection, in ms; 0 turns the monitor off. Heartbeats already
+   * detect a silent node, so the monitor is only there to reap half-open connections (a peer
+   * that vanished without a FIN: power loss, a cut cable), which TCP would keep for minutes.
+   * libp2p's 10 s default is most of the idle CPU of a 60-node cluster; 30 s costs a third.
+   * @default 30_000
+   */
+  connectionMonitorInterval?: number
+  /**
+   * Gossipsub's IP-colocation score weight (≤ 0). libp2p uses −5 with a threshold of 10 peers,
+   * which graylists every local or single-host cluster past 10 nodes; set a negative weight
+   * only on the open internet, where many peers on one IP suggest a Sybil attack.
+   * @default 0
+   */
+  ipColocationWeight?: number
+  /**
+   * Gossipsub's own heartbeat, in ms: how often it repairs its mesh. A new peer only relays
+   * messages once a heartbeat grafted it, so this bounds how long a fresh cluster relays
+   * nothing but its nodes' own messages. Costs a little CPU per heartbeat per topic.
+   * @default 500 (gossipsub's default is 1_000)
+   */
+  pubsubHeartbeatInterval?: number
+  /** Backoff of bootstrap redials. @default { initialDelay: 500, maxDelay: 10_000 } */
+  redial?: RedialInit
+}
+
+/** A started-on-demand libp2p node with Grapevine's transport, security and pubsub settings. */
+export interface Host {
+  readonly peerId: string
+  readonly cluster: string
+  readonly libp2p: HostLibp2p
+  readonly log: Logger
+  /** How this host finds peers: whether it has bootstrap addresses, whether mDNS is on. */
+  readonly discovery: { readonly bootstrap: boolean; readonly mdns: boolean }
+  /** Multiaddrs (with `/p2p/<id>`) where peers can dial this node; empty before `start()`. */
+  addresses(): string[]
+  /** Peer ids of every peer with an open connection. */
+  connectedPeers(): string[]
+  /** Remote multiaddrs of this node's open connections to `peerId`. */
+  peerAddresses(peerId: string): string[]
+  /** Dials a multiaddr; resolves with the peer id at the other end. */
+  dial(address: string, signal?: AbortSignal): Promise<string>
+  start(): Promise<void>
+  stop(): Promise<void>
+}
+
+const DEFAULT_ALLOW = ['/ip4/127.0.0.0/ipcidr/8', '/ip6/::1/ipcidr/128']
+
+/** mDNS service name per cluster, so that nodes of other clusters (or other apps) stay apart. */
+function mdnsServiceTag(cluster: string): string {
+  const digest = createHash('sha256').update(cluster).digest('hex').slice(0, 16)
+  return `_grapevine-${digest}._udp.local`
+}
+
+/** Checks multiaddr options up front, so that a typo fails `createHost`, not a later dial. */
+function multiaddrs(field: string, values: readonly string[] | undefined): string[] {
+  return (values ?? []).map((value, i) => {
+    try {
+      multiaddr(value)
+    } catch (err) {
+      throw new ValidationError(`${field}[${i}]`, `not a multiaddr: ${(err as Error).message}`)
+    }
+    return value
+  })
+}
+
+/** Builds (but does not start) a libp2p node configured for Grapevine. */
+export async function createHost(init: HostInit): Promise<Host> {
+  const cluster = validateClusterName(init.cluster)
+  const bootstrap = multiaddrs('bootstrap', init.bootstrap)
+  const listen = multiaddrs('listen', init.listen ?? ['/ip4/0.0.0.0/tcp/0'])
+  const announce = multiaddrs('announce', init.announce)
+  const mdnsEnabled = init.mdns ?? true
+  const peerDiscovery = mdnsEnabled
+    ? [mdns({ serviceTag: mdnsServiceTag(cluster), interval: init.mdnsInterval ?? 10_000 })]
+    : []
+  const monitorInterval = init.connectionMonitorInterval ?? 30_000
+  const libp2p: HostLibp2p = await createLibp2p<HostServices>({
+    start: false,
+    ...(init.privateKey === undefined ? {} : { privateKey: init.privateKey }),
+    addresses: { listen, announce },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    ...(init.clusterKey === undefined
+      ? {}
+      : { connectionProtector: preSharedKey({ psk: parseClusterKey(init.clusterKey) }) }),
+    peerDiscovery,
+    connectionManager: {
+      allow: init.allow ?? DEFAULT_ALLOW,
+      maxConnections: init.maxConnections ?? 100,
+    },
+    connectionMonitor:
+      monitorInterval > 0 ? { enabled: true, pingInterval: monitorInterval } : { enabled: false },
+    services: {
+      identify: identify(),
+      pubsub: gossipsub({
+        globalSignaturePolicy: 'StrictSign',
+        // Our own first messages (HEARTBEAT, DELTA) may go out before any peer subscribed;
+        // they are not lost, since anti-entropy resends state, so never throw on them.
+        allowPublishToZeroTopicPeers: true,
+        emitSelf: false,
+        fastMsgIdFn: fastMessageId,
+        heartbeatInterval: init.pubsubHeartbeatInterval ?? 500,
+        // Other topics are refused at decode time: a peer cannot make us track state for them.
+        allowedTopics: [clusterTopic(cluster)],
+        scoreParams: { IPColocationFactorWeight: init.ipColocationWeight ?? 0 },
+      }),
+    },
+  })
+  const log = libp2p.logger.forComponent('grapevine:host')
+  const dialer: PeerDialer = createPeerDialer(init.redial ?? {}, { libp2p, log })
+
+  return {
+    peerId: libp2p.peerId.toString(),
+    cluster,
+    libp2p,
+    log,
+    discovery: { bootstrap: bootstrap.length > 0, mdns: mdnsEnabled },
+    addresses: () => libp2p.getMultiaddrs().map((address) => address.toString()),
+    connectedPeers: () => libp2p.getPeers().map((peer) => peer.toString()),
+    peerAddresses: (peerId) =>
+      libp2p
+        .getConnections()
+        .filter((connection) => connection.remotePeer.toString() === peerId)
+        .map((connection) => connection.remoteAddr.toString()),
+    dial: (address, signal) => dialer.dial(address, signal),
+    async start() {
+      await libp2p.start()
+      dialer.start(bootstrap)
+    },
+    async stop() {
+      dialer.stop()
+      await libp2p.stop()
+    },
+  }
+}

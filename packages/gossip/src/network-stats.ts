@@ -1,0 +1,60 @@
+import type { Logger } from '@libp2p/interface'
+import type { DropReason } from './errors.js'
+
+/** Network counters of one node since it started (the network half of `AgentStats`). */
+export interface NetworkStats {
+  /** Pubsub messages received (accepted by the validator) plus sync frames read. */
+  readonly messagesIn: number
+  /** Pubsub messages published plus sync frames written. */
+  readonly messagesOut: number
+  readonly bytesIn: number
+  readonly bytesOut: number
+  /** Sync sessions completed, as initiator or responder. */
+  readonly syncSessions: number
+  /** Messages and frames dropped, by reason; see `DropReason`. */
+  readonly dropped: Readonly<Record<string, number>>
+}
+
+/** The mutable side of `NetworkStats`, shared by the pubsub channel and the sync protocol. */
+export interface NetworkCounters {
+  received(bytes: number): void
+  sent(bytes: number): void
+  syncSession(): void
+  /** Counts a drop and logs why (debug level: a hostile peer must not flood the logs). */
+  drop(reason: DropReason, from: string, detail: string): void
+  snapshot(): NetworkStats
+}
+
+export function createNetworkCounters(log: Logger): NetworkCounters {
+  let messagesIn = 0
+  let messagesOut = 0
+  let bytesIn = 0
+  let bytesOut = 0
+  let syncSessions = 0
+  const dropped: Record<string, number> = {}
+  return {
+    received(bytes) {
+      messagesIn++
+      bytesIn += bytes
+    },
+    sent(bytes) {
+      messagesOut++
+      bytesOut += bytes
+    },
+    syncSession() {
+      syncSessions++
+    },
+    drop(reason, from, detail) {
+      dropped[reason] = (dropped[reason] ?? 0) + 1
+      log('dropped (%s) from %s: %s', reason, from, detail)
+    },
+    snapshot: () => ({
+      messagesIn,
+      messagesOut,
+      bytesIn,
+      bytesOut,
+      syncSessions,
+      dropped: { ...dropped },
+    }),
+  }
+}

@@ -1,0 +1,262 @@
+import {
+  type Claim,
+  type Digest,
+  GrapevineError,
+  type OriginState,
+  type SyncPart,
+  validateClaim,
+} from '@grapevine/core'
+import { DecodeError } from './errors.js'
+import {
+  type Ack2Message,
+  type AckMessage,
+  type DeltaMessage,
+  type HeartbeatMessage,
+  type LeaveMessage,
+  MessageType,
+  PROTOCOL_VERSION,
+  type PubsubMessage,
+  type SyncFrame,
+  type SynMessage,
+  WIRE_LIMITS,
+} from './messages.js'
+
+/**
+ * Schema validation of decoded messages: the second gate after msgpack. Everything here
+ * treats its input as hostile: unknown fields are dropped, every number is a safe integer in
+ * range, every list is bounded, and claims go through `validateClaim` from core plus the
+ * checks that tie them to their envelope (same origin and generation, seq inside the range,
+ * ascending). Failures throw `DecodeError` with reason `schema`.
+ */
+
+type Fields = Record<string, unknown>
+
+/**
+ * Node ids on the wire are libp2p peer ids (base58btc or base32 multihashes): alphanumeric.
+ * Holding origins to that keeps ids like `__proto__` out of the maps they index.
+ */
+const ORIGIN_PATTERN = /^[A-Za-z0-9]+$/
+
+function schema(message: string): DecodeError {
+  return new DecodeError('schema', message)
+}
+
+function isFields(value: unknown): value is Fields {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function integer(fields: Fields, name: string, min: number): number {
+  const value = fields[name]
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    throw schema(`${name} must be an integer ≥ ${min}`)
+  }
+  return value
+}
+
+function text(fields: Fields, name: string, maxLength: number): string {
+  const value = fields[name]
+  if (typeof value !== 'string' || value.length === 0 || value.length > maxLength) {
+    throw schema(`${name} must be a string of 1 to ${maxLength} characters`)
+  }
+  return value
+}
+
+function originOf(fields: Fields): string {
+  const value = text(fields, 'origin', WIRE_LIMITS.originLength)
+  if (!ORIGIN_PATTERN.test(value)) throw schema('origin must be a peer id (alphanumeric)')
+  return value
+}
+
+function list(fields: Fields, name: string, maxItems: number): unknown[] {
+  const value = fields[name]
+  if (!Array.isArray(value) || value.length > maxItems) {
+    throw schema(`${name} must be an array of at most ${maxItems} items`)
+  }
+  return value
+}
+
+/** The envelope's checks on top of `validateClaim`: ascending seqs in `(after, upTo]`. */
+function claimsOf(
+  raw: unknown[],
+  origin: string,
+  gen: number,
+  after: number,
+  upTo: number,
+): Claim[] {
+  const claims: Claim[] = []
+  let last = after
+  for (const item of raw) {
+    let claim: Claim
+    try {
+      claim = validateClaim(item)
+    } catch (err) {
+      throw schema(err instanceof GrapevineError ? err.message : 'invalid claim')
+    }
+    if (claim.origin !== origin) throw schema('claim.origin must equal the message origin')
+    if (claim.gen !== gen) throw schema('claim.gen must equal the message gen')
+    if (claim.seq <= last || claim.seq > upTo) {
+      throw schema('claims must be in ascending seq inside the declared range')
+    }
+    last = claim.seq
+    claims.push(claim)
+  }
+  return claims
+}
+
+export function validateDigest(value: unknown): Digest {
+  if (!isFields(value)) throw schema('digest must be a map')
+  const origins = Object.keys(value)
+  if (origins.length > WIRE_LIMITS.digestOrigins) {
+    throw schema(`digest must have at most ${WIRE_LIMITS.digestOrigins} origins`)
+  }
+  // A null prototype: origin ids come from the network and may be "__proto__" or "constructor".
+  const digest: Record<string, OriginState> = Object.create(null)
+  for (const origin of origins) {
+    if (origin.length > WIRE_LIMITS.originLength || !ORIGIN_PATTERN.test(origin)) {
+      throw schema('digest keys must be peer ids')
+    }
+    const state = value[origin]
+    if (!isFields(state)) throw schema('digest entry must be a map')
+    digest[origin] = Object.freeze({
+      gen: integer(state, 'gen', 0),
+      covered: integer(state, 'covered', 0),
+      floor: integer(state, 'floor', 0),
+    })
+  }
+  return Object.freeze(digest)
+}
+
+function validatePart(value: unknown): SyncPart {
+  if (!isFields(value)) throw schema('part must be a map')
+  const origin = originOf(value)
+  const gen = integer(value, 'gen', 1)
+  const after = integer(value, 'after', 0)
+  const covered = integer(value, 'covered', after)
+  if (typeof value.full !== 'boolean') throw schema('part.full must be a boolean')
+  const raw = list(value, 'claims', covered - after)
+  const claims = claimsOf(raw, origin, gen, after, covered)
+  // Optional: the sender's floor, which tells where a snapshot cut at a budget stands.
+  const floor = value.floor === undefined ? undefined : integer(value, 'floor', 0)
+  return Object.freeze({
+    origin,
+    gen,
+    full: value.full,
+    after,
+    covered,
+    claims,
+    ...(floor !== undefined && { floor }),
+  })
+}
+
+function validateParts(fields: Fields): SyncPart[] {
+  const parts = list(fields, 'parts', WIRE_LIMITS.partsPerFrame).map(validatePart)
+  const seen = new Set<string>()
+  for (const part of parts) {
+    if (seen.has(part.origin)) throw schema('at most one part per origin')
+    seen.add(part.origin)
+  }
+  return parts
+}
+
+function validateDelta(fields: Fields): DeltaMessage {
+  const origin = originOf(fields)
+  const gen = integer(fields, 'gen', 1)
+  const hbSeq = integer(fields, 'hbSeq', 1)
+  const fromSeq = integer(fields, 'fromSeq', 1)
+  const toSeq = integer(fields, 'toSeq', fromSeq)
+  const raw = list(fields, 'claims', toSeq - fromSeq + 1)
+  const claims = claimsOf(raw, origin, gen, fromSeq - 1, toSeq)
+  return { v: PROTOCOL_VERSION, t: MessageType.DELTA, origin, gen, hbSeq, fromSeq, toSeq, claims }
+}
+
+function addresses(fields: Fields): string[] {
+  const raw = list(fields, 'addrs', WIRE_LIMITS.heartbeatAddresses)
+  for (const address of raw) {
+    if (
+      typeof address !== 'string' ||
+      !address.startsWith('/') ||
+      address.length > WIRE_LIMITS.addressLength
+    ) {
+      throw schema(`addrs must be multiaddrs of at most ${WIRE_LIMITS.addressLength} characters`)
+    }
+  }
+  return raw as string[]
+}
+
+function validateHeartbeat(fields: Fields): HeartbeatMessage {
+  const message: HeartbeatMessage = {
+    v: PROTOCOL_VERSION,
+    t: MessageType.HEARTBEAT,
+    origin: originOf(fields),
+    gen: integer(fields, 'gen', 1),
+    hbSeq: integer(fields, 'hbSeq', 1),
+    covered: integer(fields, 'covered', 0),
+  }
+  return fields.addrs === undefined ? message : { ...message, addrs: addresses(fields) }
+}
+
+function validateLeave(fields: Fields): LeaveMessage {
+  return {
+    v: PROTOCOL_VERSION,
+    t: MessageType.LEAVE,
+    origin: originOf(fields),
+    gen: integer(fields, 'gen', 1),
+    covered: integer(fields, 'covered', 0),
+  }
+}
+
+function validateSyn(fields: Fields): SynMessage {
+  return {
+    v: PROTOCOL_VERSION,
+    t: MessageType.SYN,
+    cluster: text(fields, 'cluster', WIRE_LIMITS.clusterLength),
+    digest: validateDigest(fields.digest),
+  }
+}
+
+function validateAck(fields: Fields): AckMessage {
+  return {
+    v: PROTOCOL_VERSION,
+    t: MessageType.ACK,
+    parts: validateParts(fields),
+    want: validateDigest(fields.want),
+  }
+}
+
+function validateAck2(fields: Fields): Ack2Message {
+  return { v: PROTOCOL_VERSION, t: MessageType.ACK2, parts: validateParts(fields) }
+}
+
+/** Checks `v` and `t` and returns the fields; `allowed` are the types of the channel. */
+function envelope(value: unknown, allowed: readonly number[]): Fields & { t: number } {
+  if (!isFields(value)) throw new DecodeError('decode', 'message must be a msgpack map')
+  if (value.v !== PROTOCOL_VERSION) {
+    throw new DecodeError('version', `unsupported protocol version ${String(value.v)}`)
+  }
+  const t = value.t
+  if (typeof t !== 'number' || !allowed.includes(t)) {
+    throw new DecodeError('type', `message type ${String(t)} is not allowed here`)
+  }
+  return value as Fields & { t: number }
+}
+
+const PUBSUB_TYPES: readonly number[] = [
+  MessageType.DELTA,
+  MessageType.HEARTBEAT,
+  MessageType.LEAVE,
+]
+const SYNC_TYPES: readonly number[] = [MessageType.SYN, MessageType.ACK, MessageType.ACK2]
+
+export function validatePubsubMessage(value: unknown): PubsubMessage {
+  const fields = envelope(value, PUBSUB_TYPES)
+  if (fields.t === MessageType.DELTA) return validateDelta(fields)
+  if (fields.t === MessageType.HEARTBEAT) return validateHeartbeat(fields)
+  return validateLeave(fields)
+}
+
+export function validateSyncFrame(value: unknown): SyncFrame {
+  const fields = envelope(value, SYNC_TYPES)
+  if (fields.t === MessageType.SYN) return validateSyn(fields)
+  if (fields.t === MessageType.ACK) return validateAck(fields)
+  return validateAck2(fields)
+}

@@ -1,0 +1,214 @@
+import { type Claim, createRegistryNode, type Delta, PROFILES } from '@grapevine/core'
+import fc from 'fast-check'
+import { Packr } from 'msgpackr'
+import { describe, expect, it } from 'vitest'
+import {
+  DecodeError,
+  decodePubsubMessage,
+  decodeSyncFrame,
+  encodePubsubMessage,
+  encodeSyncFrame,
+  MessageTooLargeError,
+  MessageType,
+  PROTOCOL_VERSION,
+  type PubsubMessage,
+  type SyncFrame,
+  WIRE_LIMITS,
+} from '../src/index.js'
+
+const ORIGIN = '12D3KooWGRUVh2YdVtvqzZ7ha4W1mE3bH6aYqUtFddb7hMiyX3xT'
+const raw = new Packr({ useRecords: false })
+
+function writes(count: number): Delta {
+  const registry = createRegistryNode({
+    nodeId: ORIGIN,
+    gen: 7,
+    now: () => 0,
+    timings: PROFILES.lan,
+  })
+  let delta: Delta | undefined
+  for (let i = 0; i < count; i++) {
+    const next = registry.register({
+      id: `svc-${i}`,
+      name: 'user-service',
+      version: 'v1.0.0',
+      endpoints: [`grpc://10.0.0.${i % 250}:9000?isSecure=false`],
+      metadata: { zone: 'a' },
+      tags: ['edge'],
+    }).delta
+    delta =
+      delta === undefined
+        ? next
+        : { ...delta, toSeq: next.toSeq, claims: [...delta.claims, ...next.claims] }
+  }
+  return delta!
+}
+
+function deltaMessage(delta: Delta): PubsubMessage {
+  return { v: PROTOCOL_VERSION, t: MessageType.DELTA, hbSeq: 3, ...delta }
+}
+
+function reasonOf(fn: () => unknown): string {
+  try {
+    fn()
+  } catch (err) {
+    expect(err).toBeInstanceOf(DecodeError)
+    expect((err as DecodeError).code).toBe('ERR_DECODE')
+    return (err as DecodeError).reason
+  }
+  throw new Error('expected a DecodeError')
+}
+
+describe('codec: round trips', () => {
+  it('DELTA, HEARTBEAT and LEAVE survive encode/decode', () => {
+    const messages: PubsubMessage[] = [
+      deltaMessage(writes(3)),
+      { v: 1, t: MessageType.HEARTBEAT, origin: ORIGIN, gen: 7, hbSeq: 12, covered: 3 },
+      { v: 1, t: MessageType.LEAVE, origin: ORIGIN, gen: 7, covered: 3 },
+    ]
+    for (const message of messages) {
+      expect(decodePubsubMessage(encodePubsubMessage(message))).toEqual(message)
+    }
+  })
+
+  it('SYN, ACK and ACK2 survive encode/decode', () => {
+    const delta = writes(2)
+    const part = { origin: ORIGIN, gen: 7, full: true, after: 0, covered: 2, claims: delta.claims }
+    const digest = { [ORIGIN]: { gen: 7, covered: 2, floor: 0 } }
+    const frames: SyncFrame[] = [
+      { v: 1, t: MessageType.SYN, cluster: 'demo', digest },
+      { v: 1, t: MessageType.ACK, parts: [part], want: digest },
+      { v: 1, t: MessageType.ACK2, parts: [] },
+    ]
+    for (const frame of frames) {
+      const decoded = decodeSyncFrame(encodeSyncFrame(frame))
+      expect(JSON.parse(JSON.stringify(decoded))).toEqual(JSON.parse(JSON.stringify(frame)))
+    }
+  })
+
+  it('refuses to encode a pubsub message over 64 KiB', () => {
+    expect(() => encodePubsubMessage(deltaMessage(writes(600)))).toThrow(MessageTooLargeError)
+  })
+})
+
+describe('codec: hostile input becomes a typed DecodeError', () => {
+  it('random bytes', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 0, maxLength: 512 }), (bytes) => {
+        for (const decode of [decodePubsubMessage, decodeSyncFrame]) {
+          try {
+            decode(bytes)
+          } catch (err) {
+            if (!(err instanceof DecodeError)) throw err
+          }
+        }
+      }),
+      { numRuns: 2_000 },
+    )
+  })
+
+  it('every truncation of a valid message', () => {
+    const bytes = encodePubsubMessage(deltaMessage(writes(2)))
+    for (let n = 0; n < bytes.length; n++) {
+      expect(reasonOf(() => decodePubsubMessage(bytes.subarray(0, n)))).toBe('decode')
+    }
+  })
+
+  it('trailing bytes after a valid message', () => {
+    const bytes = encodePubsubMessage(deltaMessage(writes(1)))
+    const longer = new Uint8Array([...bytes, 0xc0])
+    expect(reasonOf(() => decodePubsubMessage(longer))).toBe('decode')
+  })
+
+  it('absurd nesting (stack overflow inside msgpackr)', () => {
+    expect(reasonOf(() => decodeSyncFrame(new Uint8Array(200_000).fill(0x91)))).toBe('decode')
+  })
+
+  it('oversized input is refused before decoding', () => {
+    const big = new Uint8Array(WIRE_LIMITS.pubsubMessageBytes + 1)
+    expect(reasonOf(() => decodePubsubMessage(big))).toBe('oversize')
+  })
+
+  it('wrong version and wrong channel', () => {
+    const heartbeat = {
+      v: 1,
+      t: MessageType.HEARTBEAT,
+      origin: ORIGIN,
+      gen: 1,
+      hbSeq: 1,
+      covered: 0,
+    }
+    expect(reasonOf(() => decodePubsubMessage(raw.pack({ ...heartbeat, v: 2 })))).toBe('version')
+    expect(reasonOf(() => decodeSyncFrame(raw.pack(heartbeat)))).toBe('type')
+    expect(reasonOf(() => decodePubsubMessage(raw.pack({ ...heartbeat, t: 99 })))).toBe('type')
+    expect(reasonOf(() => decodePubsubMessage(raw.pack([1, 2, 3])))).toBe('decode')
+  })
+
+  it('wrong types and out-of-range numbers', () => {
+    const heartbeat = {
+      v: 1,
+      t: MessageType.HEARTBEAT,
+      origin: ORIGIN,
+      gen: 1,
+      hbSeq: 1,
+      covered: 0,
+    }
+    const bad: Record<string, unknown>[] = [
+      { ...heartbeat, gen: '1' },
+      { ...heartbeat, gen: 0 },
+      { ...heartbeat, hbSeq: 1.5 },
+      { ...heartbeat, covered: -1 },
+      { ...heartbeat, covered: 2 ** 60 },
+      { ...heartbeat, origin: '' },
+      { ...heartbeat, origin: '__proto__' },
+      { ...heartbeat, origin: 'x'.repeat(300) },
+      { ...heartbeat, origin: undefined },
+    ]
+    for (const message of bad) {
+      expect(reasonOf(() => decodePubsubMessage(raw.pack(message)))).toBe('schema')
+    }
+  })
+
+  it('claims that do not match their envelope', () => {
+    const delta = writes(3)
+    const claims = delta.claims as Claim[]
+    const cases: Delta[] = [
+      { ...delta, claims: [claims[1]!, claims[0]!] }, // not ascending
+      { ...delta, toSeq: 2 }, // seq 3 outside the range
+      { ...delta, gen: 8 }, // claims of another generation
+      { ...delta, claims: [{ ...claims[0]!, origin: `${ORIGIN}x` }] }, // another origin
+      { ...delta, claims: [{ ...claims[0]!, vv: {} }] }, // invalid claim (core's validateClaim)
+      {
+        ...delta,
+        claims: [{ ...claims[0]!, instance: { ...claims[0]!.instance!, name: 'bad name' } }],
+      },
+    ]
+    for (const message of cases) {
+      expect(reasonOf(() => decodePubsubMessage(raw.pack(deltaMessage(message))))).toBe('schema')
+    }
+  })
+
+  it('malformed digests and parts', () => {
+    const syn = { v: 1, t: MessageType.SYN, cluster: 'demo' }
+    expect(reasonOf(() => decodeSyncFrame(raw.pack({ ...syn, digest: [] })))).toBe('schema')
+    expect(reasonOf(() => decodeSyncFrame(raw.pack({ ...syn, digest: { a: 1 } })))).toBe('schema')
+    const part = { origin: ORIGIN, gen: 1, full: 'yes', after: 0, covered: 0, claims: [] }
+    const ack2 = { v: 1, t: MessageType.ACK2, parts: [part] }
+    expect(reasonOf(() => decodeSyncFrame(raw.pack(ack2)))).toBe('schema')
+    const twice = { ...part, full: false }
+    expect(reasonOf(() => decodeSyncFrame(raw.pack({ ...ack2, parts: [twice, twice] })))).toBe(
+      'schema',
+    )
+  })
+
+  it('a "__proto__" key from the network pollutes nothing', () => {
+    const digest: Record<string, unknown> = {}
+    Object.defineProperty(digest, '__proto__', {
+      value: { gen: 1, covered: 0, floor: 0 },
+      enumerable: true,
+    })
+    const bytes = raw.pack({ v: 1, t: MessageType.SYN, cluster: 'demo', digest })
+    expect(reasonOf(() => decodeSyncFrame(bytes))).toBe('schema')
+    expect(({} as Record<string, unknown>).gen).toBeUndefined()
+  })
+})

@@ -1,0 +1,185 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { generatePrivateKey } from '../src/index.js'
+import { service, startNode, stopAll, type TestNode, waitFor, within } from './helpers.js'
+
+describe('gossip: three nodes on 127.0.0.1', () => {
+  let nodes: TestNode[] = []
+  afterEach(async () => {
+    await stopAll(nodes)
+    nodes = []
+  })
+
+  async function cluster(): Promise<[TestNode, TestNode, TestNode]> {
+    const a = await startNode()
+    const b = await startNode({ bootstrap: [a] })
+    const c = await startNode({ bootstrap: [a] })
+    nodes = [a, b, c]
+    await within(Promise.all(nodes.map((n) => n.node.ready)), 'ready on every node')
+    return [a, b, c]
+  }
+
+  it('a DELTA published on one node arrives on the others', async () => {
+    const [a, b, c] = await cluster()
+    // Wait for the mesh: B's write has to reach C through A.
+    await waitFor(
+      () =>
+        a.registry.liveness.state(c.id) === 'alive' && c.registry.liveness.state(b.id) === 'alive',
+      'heartbeats across the mesh',
+    )
+    const arrived = new Map<string, number>()
+    a.registry.onEvent(() => arrived.set('A', performance.now()))
+    c.registry.onEvent(() => arrived.set('C', performance.now()))
+    const start = performance.now()
+    const { delta } = b.registry.register(service('user-service', 1))
+    b.node.publish(delta)
+    await waitFor(() => a.registry.getService('user-service').length === 1, 'A sees the instance')
+    await waitFor(() => c.registry.getService('user-service').length === 1, 'C sees the instance')
+    const toA = arrived.get('A')! - start
+    const toC = arrived.get('C')! - start
+    // Includes the 5 ms DELTA batching delay.
+    console.log(`propagation: B→A ${toA.toFixed(1)} ms, B→C ${toC.toFixed(1)} ms`)
+    expect(c.registry.getService('user-service')[0]?.node).toBe(b.id)
+
+    const stats = c.node.stats()
+    expect(stats.messagesIn).toBeGreaterThan(0)
+    expect(stats.bytesIn).toBeGreaterThan(0)
+    expect(Object.keys(stats.dropped)).toEqual([])
+  })
+
+  it('members() lists self and the other origins, alive, with addresses of connected peers', async () => {
+    const [a, b, c] = await cluster()
+    await waitFor(
+      () => a.node.members().filter((m) => m.state === 'alive').length === 3,
+      'A knows B and C as alive',
+    )
+    const members = a.node.members()
+    const self = members.find((m) => m.self)
+    expect(self?.id).toBe(a.id)
+    expect(self?.addresses.length).toBeGreaterThan(0)
+    const mb = members.find((m) => m.id === b.id)
+    expect(mb?.gen).toBe(b.registry.gen)
+    expect(mb?.addresses.length).toBeGreaterThan(0)
+    expect(mb?.lastHeardMsAgo).toBeLessThan(2_000)
+    expect(members.map((m) => m.id).sort()).toEqual([a.id, b.id, c.id].sort())
+  })
+
+  it('a stopped node is noticed through the closed connection, well before its lease runs out', async () => {
+    const [a, b, c] = await cluster()
+    c.node.publish(c.registry.register(service('payments', 1)).delta)
+    await waitFor(() => a.registry.getService('payments').length === 1, 'A sees C’s instance')
+    await waitFor(() => b.registry.getService('payments').length === 1, 'B sees C’s instance')
+
+    const start = performance.now()
+    await c.node.stop()
+    await waitFor(() => a.registry.liveness.state(c.id) === 'suspect', 'A suspects C', 1_000)
+    const suspect = performance.now() - start
+    await waitFor(
+      () => a.registry.getService('payments').length === 0,
+      'A hides C’s instance',
+      2_000,
+    )
+    const hidden = performance.now() - start
+    await waitFor(
+      () => b.registry.getService('payments').length === 0,
+      'B hides C’s instance',
+      2_000,
+    )
+    console.log(`stop noticed: suspect ${suspect.toFixed(0)} ms, hidden ${hidden.toFixed(0)} ms`)
+    expect(hidden).toBeLessThan(1_500)
+  })
+
+  it('leave() spreads LEAVE and the tombstones, then stops; peers report cause left', async () => {
+    const [a, b, c] = await cluster()
+    b.node.publish(b.registry.register(service('search', 1)).delta)
+    b.node.publish(b.registry.register(service('search', 2)).delta)
+    await waitFor(() => c.registry.getService('search').length === 2, 'C sees both instances')
+
+    const causes: string[] = []
+    c.registry.onEvent((event) => causes.push(event.cause))
+    const start = performance.now()
+    await within(b.node.leave(b.registry.deregisterAll()), 'leave()', 5_000)
+    const took = performance.now() - start
+    await waitFor(() => c.registry.getService('search').length === 0, 'C drops B’s instances')
+    await waitFor(() => a.registry.liveness.state(b.id) === 'left', 'A marks B as left')
+    console.log(`leave() took ${took.toFixed(0)} ms`)
+    // LEAVE goes out before the tombstones, so peers hide the instances as `left`.
+    expect(causes).toEqual(['left', 'left'])
+    // The tombstones still arrive: the instances stay gone even if B's LEAVE were forgotten.
+    await waitFor(
+      () => c.registry.replica.claimsOf(b.id).every((claim) => claim.instance === null),
+      'C holds B’s tombstones',
+    )
+  })
+
+  it('a restarted node (same identity, new generation) replaces its old claims', async () => {
+    const privateKey = await generatePrivateKey()
+    const a = await startNode()
+    const b = await startNode({ bootstrap: [a], host: { privateKey } })
+    nodes = [a, b]
+    b.node.publish(b.registry.register(service('old', 1)).delta)
+    await waitFor(() => a.registry.getService('old').length === 1, 'A sees the old instance')
+
+    await stopAll([b])
+    const again = await startNode({ bootstrap: [a], host: { privateKey } })
+    nodes = [a, again]
+    expect(again.id).toBe(b.id)
+    await within(again.node.ready, 'restarted node ready')
+    again.node.publish(again.registry.register(service('new', 1)).delta)
+    await waitFor(() => a.registry.getService('new').length === 1, 'A sees the new instance')
+    await waitFor(() => a.registry.getService('old').length === 0, 'A drops the old generation')
+    expect(a.registry.liveness.gen(b.id)).toBe(again.registry.gen)
+  })
+})
+
+describe('gossip: members known only through sync', () => {
+  let nodes: TestNode[] = []
+  afterEach(async () => {
+    await stopAll(nodes)
+    nodes = []
+  })
+
+  it('a joiner hides the instances of a member that died before it joined', async () => {
+    const a = await startNode()
+    const c = await startNode({ bootstrap: [a] })
+    nodes = [a, c]
+    c.node.publish(c.registry.register(service('ghost', 1)).delta)
+    await waitFor(() => a.registry.getService('ghost').length === 1, 'A sees C’s instance')
+    await stopAll([c])
+    await waitFor(() => a.registry.liveness.state(c.id) === 'dead', 'A marks C dead', 3_000)
+
+    // A still stores C's claims (until purgeAfter) and hands them to the joiner.
+    const b = await startNode({ bootstrap: [a] })
+    nodes = [a, b]
+    await within(b.node.ready, 'B ready')
+    expect(b.registry.replica.claimsOf(c.id)).toHaveLength(1)
+    const hidden = await waitFor(
+      () => b.registry.getService('ghost').length === 0,
+      'B hides the dead member’s instance',
+      4_000,
+    )
+    console.log(`joiner hid a dead member's instance after ${hidden.toFixed(0)} ms`)
+  })
+})
+
+describe('gossip: ready', () => {
+  let nodes: TestNode[] = []
+  afterEach(async () => {
+    await stopAll(nodes)
+    nodes = []
+  })
+
+  it('resolves at once for a lone node, and after readyTimeout when bootstrap peers are down', async () => {
+    const lone = await startNode()
+    nodes = [lone]
+    await within(lone.node.ready, 'lone node ready', 500)
+
+    const start = performance.now()
+    const orphan = await startNode({
+      host: { bootstrap: ['/ip4/127.0.0.1/tcp/1'] },
+      gossip: { readyTimeout: 400 },
+    })
+    nodes.push(orphan)
+    await within(orphan.node.ready, 'orphan ready', 2_000)
+    expect(performance.now() - start).toBeGreaterThanOrEqual(350)
+  })
+})

@@ -1,0 +1,134 @@
+import { createRegistryNode, PROFILES } from '@grapevine/core'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { afterEach, describe, expect, it } from 'vitest'
+import {
+  clusterTopic,
+  createHost,
+  encodePubsubMessage,
+  type Host,
+  MessageType,
+  PROTOCOL_VERSION,
+} from '../src/index.js'
+import { service, startNode, stopAll, type TestNode, waitFor } from './helpers.js'
+
+/**
+ * A raw host that speaks gossipsub on the cluster topic but is not a Grapevine node: it
+ * publishes whatever bytes the test hands it, signed with its own key.
+ */
+async function rogue(
+  target: TestNode,
+): Promise<{ host: Host; publish(bytes: Uint8Array): Promise<void> }> {
+  const host = await createHost({ cluster: 'test', listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false })
+  await host.start()
+  const topic = clusterTopic('test')
+  const pubsub = host.libp2p.services.pubsub
+  pubsub.subscribe(topic)
+  await host.dial(target.address)
+  await waitFor(
+    () => pubsub.getSubscribers(topic).some((peer) => peer.equals(peerIdFromString(target.id))),
+    'the rogue sees the node subscribed',
+  )
+  return {
+    host,
+    async publish(bytes) {
+      await pubsub.publish(topic, bytes)
+    },
+  }
+}
+
+describe('pubsub topic validator', () => {
+  let nodes: TestNode[] = []
+  let hosts: Host[] = []
+  afterEach(async () => {
+    await Promise.all(hosts.map((host) => host.stop()))
+    await stopAll(nodes)
+    nodes = []
+    hosts = []
+  })
+
+  it('rejects a message whose signer is not its origin, and counts it', async () => {
+    const a = await startNode({ timings: { syncInterval: 1_000 } })
+    const b = await startNode({ bootstrap: [a], timings: { syncInterval: 1_000 } })
+    nodes = [a, b]
+    const evil = await rogue(a)
+    hosts = [evil.host]
+    await waitFor(() => a.registry.liveness.state(b.id) === 'alive', 'A hears B')
+
+    // A DELTA that claims to come from B (well-formed claims, written by B's id), signed by the rogue.
+    const forger = createRegistryNode({ nodeId: b.id, gen: 1, now: () => 0, timings: PROFILES.lan })
+    const forged = forger.register(service('forged', 1)).delta
+    await evil.publish(
+      encodePubsubMessage({ v: PROTOCOL_VERSION, t: MessageType.DELTA, hbSeq: 1, ...forged }),
+    )
+    // A HEARTBEAT that would keep B alive, or a LEAVE that would retire it: also not the rogue's to send.
+    await evil.publish(
+      encodePubsubMessage({
+        v: 1,
+        t: MessageType.LEAVE,
+        origin: b.id,
+        gen: b.registry.gen,
+        covered: 0,
+      }),
+    )
+    await waitFor(() => (a.node.stats().dropped.signer ?? 0) >= 2, 'A drops both forgeries')
+
+    // The rogue's own, correctly signed message is accepted: the path works, only forgery fails.
+    const own = createRegistryNode({
+      nodeId: evil.host.peerId,
+      gen: 1,
+      now: () => 0,
+      timings: PROFILES.lan,
+    })
+    const honest = own.register(service('honest', 1)).delta
+    await evil.publish(
+      encodePubsubMessage({ v: PROTOCOL_VERSION, t: MessageType.DELTA, hbSeq: 2, ...honest }),
+    )
+    await waitFor(() => a.registry.getService('honest').length === 1, 'A accepts the honest DELTA')
+
+    expect(a.registry.getService('forged')).toEqual([])
+    expect(a.registry.liveness.state(b.id)).toBe('alive')
+    // Rejected messages are not forwarded: B never sees the forgeries either.
+    // (Relayed by A's gossipsub mesh, or by anti-entropy if the mesh was not formed yet.)
+    await waitFor(() => b.registry.getService('honest').length === 1, 'B gets the honest DELTA')
+    expect(b.registry.getService('forged')).toEqual([])
+  })
+
+  it('drops and counts undecodable and malformed messages, and keeps working', async () => {
+    const a = await startNode()
+    nodes = [a]
+    const evil = await rogue(a)
+    hosts = [evil.host]
+
+    await evil.publish(new Uint8Array([0xc1, 0xff, 0x00, 0x13]))
+    await evil.publish(new TextEncoder().encode('{"v":1,"t":2}'))
+    await evil.publish(
+      encodePubsubMessage({
+        v: 1,
+        t: MessageType.HEARTBEAT,
+        origin: evil.host.peerId,
+        gen: 1,
+        hbSeq: 1,
+        covered: 0,
+        addrs: ['not a multiaddr'],
+      }),
+    )
+    await waitFor(() => {
+      const dropped = a.node.stats().dropped
+      return (dropped.decode ?? 0) >= 2 && (dropped.schema ?? 0) >= 1
+    }, 'A counts two decode and one schema drop')
+
+    const honest = {
+      v: 1,
+      t: MessageType.HEARTBEAT,
+      origin: evil.host.peerId,
+      gen: 1,
+      hbSeq: 2,
+      covered: 0,
+    } as const
+    await evil.publish(encodePubsubMessage(honest))
+    await waitFor(
+      () => a.registry.liveness.state(evil.host.peerId) === 'alive',
+      'A hears the rogue',
+    )
+  })
+})

@@ -1,0 +1,151 @@
+import { createRegistryNode, PROFILES, type RegistryNode } from '@grapevine/core'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { lpStream } from 'it-length-prefixed-stream'
+import { Packr } from 'msgpackr'
+import { afterEach, describe, expect, it } from 'vitest'
+import { createHost, encodeSyncFrame, type Host, MessageType, SYNC_PROTOCOL } from '../src/index.js'
+import { createNetworkCounters } from '../src/network-stats.js'
+import { createSyncProtocol, type SyncProtocol } from '../src/sync-protocol.js'
+import { service, startNode, stopAll, type TestNode, waitFor, within } from './helpers.js'
+
+/** A bare host with a registry and the sync protocol, no pubsub channel: sync alone. */
+async function syncOnly(budgetBytes: number): Promise<{
+  host: Host
+  registry: RegistryNode
+  protocol: SyncProtocol
+}> {
+  const host = await createHost({ cluster: 'test', listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false })
+  const registry = createRegistryNode({
+    nodeId: host.peerId,
+    gen: 1,
+    now: () => performance.now(),
+    timings: PROFILES.lan,
+  })
+  const counters = createNetworkCounters(host.log)
+  const protocol = createSyncProtocol(
+    { cluster: 'test', budgetBytes },
+    { host, registry, counters },
+  )
+  await host.start()
+  await protocol.start()
+  return { host, registry, protocol }
+}
+
+function publishMany(node: TestNode, name: string, count: number): void {
+  for (let i = 0; i < count; i++) node.node.publish(node.registry.register(service(name, i)).delta)
+}
+
+describe('sync protocol', () => {
+  let nodes: TestNode[] = []
+  let hosts: Host[] = []
+  afterEach(async () => {
+    await Promise.all(hosts.map((host) => host.stop()))
+    await stopAll(nodes)
+    nodes = []
+    hosts = []
+  })
+
+  it('brings a fresh node up to date in several budget-bound rounds, both ways', async () => {
+    const a = await startNode({ gossip: { sync: { budgetBytes: 4_096 } } })
+    nodes = [a]
+    publishMany(a, 'bulk', 300)
+    const fresh = await syncOnly(4_096)
+    hosts = [fresh.host]
+    // The fresh node has writes of its own that A lacks: ACK2 carries them back.
+    for (let i = 0; i < 40; i++) fresh.registry.register(service('reverse', i))
+
+    await fresh.host.dial(a.address)
+    const start = performance.now()
+    const result = await fresh.protocol.sync(a.id)
+    const took = performance.now() - start
+    console.log(
+      `sync: ${result.rounds} rounds, ${result.received} in, ${result.sent} out, ${took.toFixed(0)} ms`,
+    )
+
+    expect(result.rounds).toBeGreaterThan(5)
+    expect(result.received).toBe(300)
+    expect(result.sent).toBe(40)
+    expect(fresh.registry.getService('bulk')).toHaveLength(300)
+    expect(a.registry.getService('reverse')).toHaveLength(40)
+    expect(fresh.registry.replica.digest()[a.id]).toEqual(a.registry.replica.digest()[a.id])
+    await waitFor(() => a.node.stats().syncSessions >= 1, 'A counts the session it served')
+  })
+
+  it('a late joiner is caught up when ready resolves', async () => {
+    const a = await startNode()
+    nodes = [a]
+    publishMany(a, 'catalog', 500)
+    const start = performance.now()
+    const b = await startNode({ bootstrap: [a] })
+    nodes.push(b)
+    await within(b.node.ready, 'B ready')
+    console.log(
+      `late joiner ready with 500 instances after ${(performance.now() - start).toFixed(0)} ms`,
+    )
+    expect(b.registry.getService('catalog')).toHaveLength(500)
+  })
+
+  it('drops garbage frames, a wrong cluster and a silent peer, counts them, keeps serving', async () => {
+    const a = await startNode({ gossip: { sync: { timeout: 300 } } })
+    nodes = [a]
+    a.node.publish(a.registry.register(service('kept', 1)).delta)
+    const raw = await createHost({ cluster: 'test', listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false })
+    hosts = [raw]
+    await raw.start()
+    await raw.dial(a.address)
+    const target = peerIdFromString(a.id)
+
+    async function session(
+      send: (lp: ReturnType<typeof lpStream>) => Promise<void>,
+    ): Promise<void> {
+      const stream = await raw.libp2p.dialProtocol(target, SYNC_PROTOCOL)
+      const lp = lpStream(stream)
+      await send(lp).catch(() => undefined)
+      // The responder aborts the stream or times out; reading observes that either way.
+      await lp.read({ signal: AbortSignal.timeout(2_000) }).catch(() => undefined)
+    }
+
+    const dropped = (reason: string): number => a.node.stats().dropped[reason] ?? 0
+    await session((lp) => lp.write(new Uint8Array(64).fill(0xc1)))
+    await waitFor(() => dropped('decode') >= 1, 'a decode drop')
+
+    await session((lp) =>
+      lp.write(new Packr({ useRecords: false }).pack({ v: 1, t: MessageType.ACK2 })),
+    )
+    await waitFor(() => dropped('schema') >= 1, 'a schema drop')
+
+    await session((lp) =>
+      lp.write(encodeSyncFrame({ v: 1, t: MessageType.SYN, cluster: 'other', digest: {} })),
+    )
+    await waitFor(() => dropped('cluster') >= 1, 'a cluster drop')
+
+    await session(async (lp) => {
+      // A length prefix announcing 16 MiB: refused before a byte of it is buffered.
+      await lp.unwrap().sink([new Uint8Array([0x80, 0x80, 0x80, 0x08])])
+    })
+    await waitFor(() => dropped('oversize') >= 1, 'an oversize drop')
+
+    await session(async () => undefined) // opens, says nothing
+    await waitFor(() => dropped('timeout') >= 1 || dropped('stream') >= 1, 'a silent peer dropped')
+
+    // Still serving: a real node syncs with it and gets its instance.
+    const b = await startNode({ bootstrap: [a] })
+    nodes.push(b)
+    await within(b.node.ready, 'B ready')
+    await waitFor(() => b.registry.getService('kept').length === 1, 'B gets A’s instance')
+  })
+
+  it('sync repairs what pubsub lost: a write made while the peer was unreachable', async () => {
+    const a = await startNode({ timings: { syncInterval: 500 } })
+    const b = await startNode({ bootstrap: [a], timings: { syncInterval: 500 } })
+    nodes = [a, b]
+    await within(Promise.all([a.node.ready, b.node.ready]), 'ready')
+    // Written to the registry but never published: only anti-entropy can carry it.
+    a.registry.register(service('silent', 1))
+    const took = await waitFor(
+      () => b.registry.getService('silent').length === 1,
+      'B gets it by sync',
+    )
+    console.log(`unpublished write repaired by sync after ${took.toFixed(0)} ms`)
+  })
+})
