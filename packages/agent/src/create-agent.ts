@@ -1,6 +1,6 @@
 import {
-  AgentStoppedError,
   type AgentStats,
+  AgentStoppedError,
   createRegistryNode,
   type Delta,
   type MemberState,
@@ -116,12 +116,13 @@ export async function createAgent(options: AgentOptions = {}): Promise<Grapevine
     await store.delete(id)
   }
 
-  async function shutDown(finalDelta?: Delta): Promise<void> {
+  /** Stops the node; with `leaving`, tombstones every own instance and says LEAVE first. */
+  async function shutDown(leaving: boolean): Promise<void> {
     if (stopped) return
     stopped = true
     runner.stop()
-    if (finalDelta === undefined) await gossip.stop()
-    else await gossip.leave(finalDelta)
+    if (leaving) await gossip.leave(registry.deregisterAll())
+    else await gossip.stop()
     registry.close()
   }
 
@@ -196,8 +197,8 @@ export async function createAgent(options: AgentOptions = {}): Promise<Grapevine
     },
     async leave() {
       running()
-      await shutDown(registry.deregisterAll())
+      await shutDown(true)
     },
-    stop: () => shutDown(),
+    stop: () => shutDown(false),
   }
 }

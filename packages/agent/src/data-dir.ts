@@ -68,6 +68,9 @@ export async function openDataDir(path: string): Promise<DataDir> {
       return Array.isArray(parsed) ? parsed : []
     },
     writeRegistrations: (registrations) =>
-      writeAtomically(join(path, REGISTRATIONS_FILE), `${JSON.stringify(registrations, null, 2)}\n`),
+      writeAtomically(
+        join(path, REGISTRATIONS_FILE),
+        `${JSON.stringify(registrations, null, 2)}\n`,
+      ),
   }
 }

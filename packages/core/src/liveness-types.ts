@@ -28,6 +28,13 @@ export interface LivenessTransition {
 export interface Liveness {
   /** Records direct evidence from `origin`; returns a transition if its state changed. */
   heard(origin: string, gen: number, hbSeq: number): LivenessTransition | undefined
+  /**
+   * We hold claims of `origin` but have never heard from it directly (they were relayed by a
+   * peer). Relayed state is no evidence of life, so the origin starts `suspect` with its lease
+   * running from now: unless it speaks before `deadAfter`, its claims are hidden. No effect on
+   * an origin we already track.
+   */
+  seen(origin: string, gen: number): LivenessTransition | undefined
   /** Our direct connection to `origin` closed: suspect it now, dead after a short grace. */
   disconnected(origin: string): LivenessTransition | undefined
   /** The origin said LEAVE. */

@@ -75,11 +75,21 @@ export function createLiveness(init: LivenessInit): Liveness {
         return { origin, from: undefined, to: 'alive' }
       }
       if (!advances(gen, hbSeq, record.gen, record.hbSeq)) return undefined
+      // A node that left stopped that generation; a heartbeat of it arriving after the LEAVE
+      // was sent before it. Only a new generation (a restart) brings it back.
+      if (record.state === 'left' && gen <= record.gen) return undefined
       record.gen = gen
       record.hbSeq = hbSeq
       record.lastHeard = time
       record.deadAt = undefined
       return move(origin, record, 'alive')
+    },
+
+    seen(origin, gen) {
+      if (records.has(origin)) return undefined
+      // hbSeq −1: the origin's first heartbeat of this generation counts as evidence.
+      records.set(origin, { state: 'suspect', gen, hbSeq: -1, lastHeard: now(), deadAt: undefined })
+      return { origin, from: undefined, to: 'suspect' }
     },
 
     disconnected(origin) {

@@ -82,6 +82,25 @@ export function createRegistryNode(init: RegistryNodeInit): RegistryNode {
     refresh(replica.claimsOf(transition.origin).map((claim) => claim.id))
   }
 
+  // Generations of origins we purged. A peer that has not purged them yet would sync their
+  // claims back, and with no liveness record they would show again for good; they are
+  // dropped until the origin itself speaks again.
+  const purged = new Map<string, number>()
+
+  /**
+   * Remote input that may be applied: not of our origin, not of a purged generation. An
+   * origin we only know from relayed claims starts its lease now (`liveness.seen`).
+   */
+  function admit<T extends { origin: string; gen: number; claims: readonly Claim[] }>(
+    input: T,
+  ): T | number {
+    const purgedGen = purged.get(input.origin)
+    if (purgedGen !== undefined && input.gen <= purgedGen) return input.claims.length
+    const admitted = foreign(input)
+    if (typeof admitted !== 'number') liveness.seen(input.origin, input.gen)
+    return admitted
+  }
+
   /** Drops our own origin's claims from remote input (see the rules above). */
   function foreign<T extends { origin: string; claims: readonly Claim[] }>(input: T): T | number {
     if (input.origin === nodeId) return input.claims.length
@@ -129,7 +148,7 @@ export function createRegistryNode(init: RegistryNodeInit): RegistryNode {
     },
 
     applyDelta(delta: Delta) {
-      const input = foreign(delta)
+      const input = admit(delta)
       if (typeof input === 'number') return nothingApplied(input)
       const result = replica.applyDelta(input)
       refresh(result.changedIds)
@@ -137,7 +156,7 @@ export function createRegistryNode(init: RegistryNodeInit): RegistryNode {
     },
 
     applyPart(part: SyncPart) {
-      const input = foreign(part)
+      const input = admit(part)
       if (typeof input === 'number') return nothingApplied(input)
       const result = replica.applyPart(input)
       refresh(result.changedIds)
@@ -146,6 +165,8 @@ export function createRegistryNode(init: RegistryNodeInit): RegistryNode {
 
     heard(origin, originGen, hbSeq) {
       if (origin === nodeId) return
+      const purgedGen = purged.get(origin)
+      if (purgedGen !== undefined && originGen >= purgedGen) purged.delete(origin)
       onTransition(liveness.heard(origin, originGen, hbSeq))
     },
 
@@ -165,6 +186,7 @@ export function createRegistryNode(init: RegistryNodeInit): RegistryNode {
       for (const origin of purge) {
         if (origin === nodeId) continue
         const ids = replica.forgetOrigin(origin)
+        purged.set(origin, liveness.gen(origin) ?? 0)
         liveness.forget(origin)
         refresh(ids)
       }

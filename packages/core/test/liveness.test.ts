@@ -165,7 +165,7 @@ describe('liveness', () => {
     expect(liveness.state('b')).toBe('dead')
   })
 
-  it('LEAVE: left until purge, revived by new evidence, older generations ignored', () => {
+  it('LEAVE: left until purge, revived only by a new generation, older generations ignored', () => {
     const { liveness, clock } = setup()
     liveness.heard('a', 2, 7)
     expect(liveness.left('a', 1)).toBeUndefined()
@@ -174,10 +174,24 @@ describe('liveness', () => {
     expect(liveness.tick()).toEqual({ transitions: [], purge: [] })
     expect(liveness.state('a')).toBe('left')
     expect(liveness.heard('a', 2, 7)).toBeUndefined()
-    expect(liveness.heard('a', 2, 8)).toEqual({ origin: 'a', from: 'left', to: 'alive' })
-    liveness.left('a', 2)
+    // A heartbeat of the same generation that arrives after LEAVE was sent before it.
+    expect(liveness.heard('a', 2, 8)).toBeUndefined()
+    expect(liveness.state('a')).toBe('left')
     clock.advance(60_001)
     expect(liveness.tick().purge).toEqual(['a'])
+  })
+
+  it('an origin known only from relayed claims starts suspect, with its lease running', () => {
+    const { liveness, clock } = setup()
+    expect(liveness.seen('r', 4)).toEqual({ origin: 'r', from: undefined, to: 'suspect' })
+    expect(liveness.seen('r', 4)).toBeUndefined()
+    clock.advance(2_600)
+    expect(liveness.tick().transitions).toEqual([{ origin: 'r', from: 'suspect', to: 'dead' }])
+    // Its own first heartbeat of that generation is evidence.
+    expect(liveness.heard('r', 4, 0)).toEqual({ origin: 'r', from: 'dead', to: 'alive' })
+    liveness.heard('a', 1, 1)
+    expect(liveness.seen('a', 1)).toBeUndefined()
+    expect(liveness.state('a')).toBe('alive')
   })
 
   it('a LEAVE from an unknown origin records it as left', () => {

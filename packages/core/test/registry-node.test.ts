@@ -262,6 +262,34 @@ describe('registry node: liveness', () => {
     expect(seen).toEqual(['delete:expired:b1@B'])
   })
 
+  it('drops a purged origin’s claims that a peer syncs back, until the origin speaks again', () => {
+    const { a, b, clock } = setup()
+    const stale = b.replica.partsFor({}, 1 << 20)
+    clock.time += timings.deadAfter + timings.purgeAfter + 1
+    a.tick()
+    a.tick()
+    expect(a.replica.origin('B')).toBeUndefined()
+    for (const part of stale) a.applyPart(part)
+    expect(a.replica.size).toBe(0)
+    expect(a.getService('svc')).toEqual([])
+    a.heard('B', 1, 9)
+    for (const part of stale) a.applyPart(part)
+    expect(a.getService('svc').map((i) => i.id)).toEqual(['b1'])
+  })
+
+  it('expires relayed claims of an origin it never heard from', () => {
+    const c = cluster()
+    const a = c.node('A')
+    const b = c.node('B')
+    b.register({ id: 'ghost', name: 'svc' })
+    for (const part of b.replica.partsFor({}, 1 << 20)) a.applyPart(part)
+    expect(a.liveness.state('B')).toBe('suspect')
+    expect(a.getService('svc').map((i) => i.id)).toEqual(['ghost'])
+    c.clock.time += timings.deadAfter + 1
+    a.tick()
+    expect(a.getService('svc')).toEqual([])
+  })
+
   it('never judges itself: its own claims stay visible', () => {
     const { a, clock } = setup()
     a.register({ id: 'own', name: 'mine' })
