@@ -1,0 +1,20 @@
+import type { AgentStats, ServiceEvent, ServiceInstance } from '@grapevine/core'
+import type { CheckStatusView } from './http/agent-extensions.js'
+
+/** GET /v1/self. */
+export interface SelfInfo {
+  peerId: string
+  addresses: string[]
+  ready: boolean
+  stats: AgentStats
+}
+
+/** One entry of GET /v1/instances: a local instance and its checks. */
+export interface LocalInstanceView extends ServiceInstance {
+  checks: CheckStatusView[]
+}
+
+/** A message of the watch stream, as the client hands it to commands. */
+export type WatchMessage =
+  | { type: 'snapshot'; index: number; instances: ServiceInstance[] }
+  | { type: 'change'; index: number; instances: ServiceInstance[]; event: ServiceEvent }

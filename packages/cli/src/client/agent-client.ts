@@ -1,0 +1,183 @@
+import type { Conflict, Member, ServiceEvent, ServiceInstance, ServiceQuery } from '@grapevine/core'
+import type { LocalInstanceView, SelfInfo, WatchMessage } from '../api-types.js'
+import { AgentUnreachableError, ApiError } from '../errors.js'
+import type { TtlReport } from '../http/agent-extensions.js'
+import { parseEventStream } from './event-stream-parser.js'
+
+export interface AgentClientInit {
+  /** `http://127.0.0.1:8510` */
+  baseUrl: string
+  token?: string
+  /** @default globalThis.fetch */
+  fetch?: typeof fetch
+}
+
+/** A service's instances and the index to pass back for a blocking query. */
+export interface IndexedInstances {
+  index: number
+  instances: ServiceInstance[]
+}
+
+/** The agent's HTTP API as typed calls; used by every client command and by the demo. */
+export interface AgentClient {
+  readonly baseUrl: string
+  register(registration: unknown): Promise<string>
+  deregister(id: string): Promise<void>
+  ttl(instanceId: string, checkId: string, report: TtlReport, note?: string): Promise<void>
+  services(query?: {
+    tags?: readonly string[]
+    includeCritical?: boolean
+  }): Promise<Record<string, ServiceInstance[]>>
+  /** With `index`, blocks until the result differs from it or `wait` runs out. */
+  service(
+    name: string,
+    query?: ServiceQuery,
+    blocking?: { index: number; wait?: string },
+  ): Promise<IndexedInstances>
+  members(): Promise<Member[]>
+  conflicts(): Promise<Conflict[]>
+  instances(): Promise<LocalInstanceView[]>
+  self(): Promise<SelfInfo>
+  /** The SSE watch stream; ends when `signal` aborts or the agent closes the stream. */
+  watch(name: string, query: ServiceQuery, signal: AbortSignal): AsyncGenerator<WatchMessage>
+}
+
+/** Builds `?tag=a&tag=b&version=…&meta=k:v&all=true` from a query. */
+export function serviceQueryString(query: ServiceQuery = {}): URLSearchParams {
+  const params = new URLSearchParams()
+  for (const tag of query.tags ?? []) params.append('tag', tag)
+  if (query.version !== undefined) params.set('version', query.version)
+  for (const [key, value] of Object.entries(query.metadata ?? {})) {
+    params.append('meta', `${key}:${value}`)
+  }
+  if (query.includeCritical) params.set('all', 'true')
+  return params
+}
+
+export function createAgentClient(init: AgentClientInit): AgentClient {
+  const baseUrl = init.baseUrl.replace(/\/$/, '')
+  const doFetch = init.fetch ?? globalThis.fetch
+  const headers: Record<string, string> = { accept: 'application/json' }
+  if (init.token !== undefined) headers.authorization = `Bearer ${init.token}`
+
+  async function request(
+    method: string,
+    path: string,
+    { body, signal }: { body?: unknown; signal?: AbortSignal } = {},
+  ): Promise<Response> {
+    let response: Response
+    try {
+      response = await doFetch(`${baseUrl}${path}`, {
+        method,
+        headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        ...(signal === undefined ? {} : { signal }),
+      })
+    } catch (err) {
+      if (signal?.aborted) throw err
+      throw new AgentUnreachableError(baseUrl)
+    }
+    if (!response.ok) throw await toApiError(response)
+    return response
+  }
+
+  const json = async <T>(method: string, path: string, body?: unknown): Promise<T> =>
+    (await (await request(method, path, { body })).json()) as T
+
+  return {
+    baseUrl,
+    async register(registration) {
+      return (await json<{ id: string }>('POST', '/v1/register', registration)).id
+    },
+    async deregister(id) {
+      await json('DELETE', `/v1/instances/${encodeURIComponent(id)}`)
+    },
+    async ttl(instanceId, checkId, report, note) {
+      const path = `/v1/ttl/${encodeURIComponent(instanceId)}/${encodeURIComponent(checkId)}/${report}`
+      await json('POST', path, note === undefined ? undefined : { note })
+    },
+    services(query = {}) {
+      const params = serviceQueryString(query)
+      return json('GET', `/v1/services${suffix(params)}`)
+    },
+    async service(name, query, blocking) {
+      const params = serviceQueryString(query)
+      if (blocking !== undefined) {
+        params.set('index', String(blocking.index))
+        if (blocking.wait !== undefined) params.set('wait', blocking.wait)
+      }
+      const response = await request(
+        'GET',
+        `/v1/services/${encodeURIComponent(name)}${suffix(params)}`,
+      )
+      return {
+        index: Number(response.headers.get('x-grapevine-index') ?? 0),
+        instances: (await response.json()) as ServiceInstance[],
+      }
+    },
+    members: () => json('GET', '/v1/members'),
+    conflicts: () => json('GET', '/v1/conflicts'),
+    instances: () => json('GET', '/v1/instances'),
+    self: () => json('GET', '/v1/self'),
+    async *watch(name, query, signal) {
+      const params = serviceQueryString(query)
+      const response = await request(
+        'GET',
+        `/v1/watch/${encodeURIComponent(name)}${suffix(params)}`,
+        { signal },
+      )
+      if (response.body === null) return
+      try {
+        for await (const message of parseEventStream(response.body)) {
+          yield toWatchMessage(message.event, message.data)
+        }
+      } catch (err) {
+        if (!signal.aborted) throw err
+      }
+    },
+  }
+}
+
+function suffix(params: URLSearchParams): string {
+  const text = params.toString()
+  return text === '' ? '' : `?${text}`
+}
+
+function toWatchMessage(event: string, data: string): WatchMessage {
+  const payload = JSON.parse(data) as {
+    index: number
+    instances: ServiceInstance[]
+    event?: ServiceEvent
+  }
+  if (event === 'change' && payload.event !== undefined) {
+    return {
+      type: 'change',
+      index: payload.index,
+      instances: payload.instances,
+      event: payload.event,
+    }
+  }
+  return { type: 'snapshot', index: payload.index, instances: payload.instances }
+}
+
+async function toApiError(response: Response): Promise<ApiError> {
+  const text = await response.text()
+  try {
+    const body = JSON.parse(text) as { error?: { code?: string; message?: string; field?: string } }
+    if (body.error !== undefined) {
+      return new ApiError(
+        response.status,
+        body.error.code ?? 'ERR_UNKNOWN',
+        body.error.message ?? response.statusText,
+        body.error.field,
+      )
+    }
+  } catch {
+    // Not our JSON: something else answers on this port.
+  }
+  return new ApiError(
+    response.status,
+    'ERR_UNKNOWN',
+    `HTTP ${response.status} ${response.statusText}: ${text.slice(0, 200)}`,
+  )
+}

@@ -1,0 +1,46 @@
+import type { AgentTimings } from '@grapevine/agent'
+
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent'
+export const LOG_LEVELS: readonly LogLevel[] = [
+  'trace',
+  'debug',
+  'info',
+  'warn',
+  'error',
+  'fatal',
+  'silent',
+]
+
+/**
+ * Everything `grapevine agent` runs with, after flags, environment and config file are merged
+ * (see `CONFIG_OPTIONS` for each field's flag, variable and default). Timings left undefined
+ * take the profile's value.
+ */
+export interface AgentConfig {
+  cluster: string
+  listen: string[]
+  announce: string[]
+  bootstrap: string[]
+  mdns: boolean
+  dataDir: string | undefined
+  clusterKeyFile: string | undefined
+  profile: 'lan' | 'wan'
+  httpAddr: string
+  token: string | undefined
+  logLevel: LogLevel
+  leaveTimeout: number
+  timings: Partial<AgentTimings>
+}
+
+/**
+ * The default HTTP address of the agent, shared by the daemon and the client commands so that
+ * both sides agree without configuration. 8510, not Consul's 8500, so that both can run on
+ * one machine.
+ */
+export const DEFAULT_HTTP_ADDR = '127.0.0.1:8510'
+
+/**
+ * The default gossip listen address. A fixed port (Serf's 7946), unlike `createAgent`'s port
+ * 0, because other nodes' `--bootstrap` lists name it; mDNS peers do not care either way.
+ */
+export const DEFAULT_LISTEN = '/ip4/0.0.0.0/tcp/7946'

@@ -1,0 +1,199 @@
+import { type AgentConfig, DEFAULT_HTTP_ADDR, DEFAULT_LISTEN, LOG_LEVELS } from './agent-config.js'
+
+/** How a value is read from a flag or variable (a string) or from the config file (JSON). */
+export type OptionType =
+  | 'string'
+  | 'secret'
+  | 'path'
+  | 'boolean'
+  | 'duration'
+  | 'address'
+  | 'multiaddrs'
+  | { choices: readonly string[] }
+
+/** Timing fields, set under `AgentConfig.timings`; the rest are top-level fields. */
+export const TIMING_KEYS = [
+  'heartbeatInterval',
+  'suspectAfter',
+  'deadAfter',
+  'purgeAfter',
+  'syncInterval',
+  'tombstoneTtl',
+  'readyTimeout',
+] as const
+export type TimingKey = (typeof TIMING_KEYS)[number]
+
+export type ConfigKey = Exclude<keyof AgentConfig, 'timings'> | TimingKey
+
+/**
+ * One setting of `grapevine agent`. The same key is the config file's field, the flag is its
+ * kebab-case form and the variable is `GRAPEVINE_` + upper snake case, so a user who knows one
+ * spelling can guess the others. CONFIG.md is generated from this table (a test keeps it so).
+ */
+export interface ConfigOption {
+  readonly key: ConfigKey
+  readonly type: OptionType
+  /** Commander's value placeholder, such as `<name>`. */
+  readonly placeholder: string
+  /** Shown in CONFIG.md; `undefined` means unset. */
+  readonly defaultText: string
+  readonly description: string
+}
+
+export const CONFIG_OPTIONS: readonly ConfigOption[] = [
+  {
+    key: 'cluster',
+    type: 'string',
+    placeholder: '<name>',
+    defaultText: 'default',
+    description: 'Cluster name; only agents with the same name replicate each other.',
+  },
+  {
+    key: 'listen',
+    type: 'multiaddrs',
+    placeholder: '<addr>',
+    defaultText: DEFAULT_LISTEN,
+    description:
+      'Gossip listen addresses: multiaddrs or `host:port`, repeatable or comma-separated.',
+  },
+  {
+    key: 'announce',
+    type: 'multiaddrs',
+    placeholder: '<addr>',
+    defaultText: '(listen addresses)',
+    description: 'Addresses to advertise instead of the listen addresses (NAT, containers).',
+  },
+  {
+    key: 'bootstrap',
+    type: 'multiaddrs',
+    placeholder: '<addr>',
+    defaultText: '(none)',
+    description:
+      'Peers to dial at start and whenever disconnected: multiaddrs (with or without `/p2p/<id>`) or `host:port`.',
+  },
+  {
+    key: 'mdns',
+    type: 'boolean',
+    placeholder: '[enabled]',
+    defaultText: 'true',
+    description: 'Find peers on the LAN by multicast DNS (`--mdns=false` to turn off).',
+  },
+  {
+    key: 'dataDir',
+    type: 'path',
+    placeholder: '<dir>',
+    defaultText: '(memory only)',
+    description:
+      'Directory for identity, generation and own registrations; without it a restart is a new node.',
+  },
+  {
+    key: 'clusterKeyFile',
+    type: 'path',
+    placeholder: '<file>',
+    defaultText: '(none)',
+    description:
+      'File holding the pre-shared cluster key (swarm.key); only holders can join. Without it any node with the same cluster name can.',
+  },
+  {
+    key: 'profile',
+    type: { choices: ['lan', 'wan'] },
+    placeholder: '<profile>',
+    defaultText: 'lan',
+    description:
+      '`lan` detects failures fast; `wan` tolerates slow links. Timings below override it.',
+  },
+  {
+    key: 'httpAddr',
+    type: 'address',
+    placeholder: '<host:port>',
+    defaultText: DEFAULT_HTTP_ADDR,
+    description:
+      'HTTP API address. Loopback by default; client commands use the same setting to find the agent.',
+  },
+  {
+    key: 'token',
+    type: 'secret',
+    placeholder: '<token>',
+    defaultText: '(none)',
+    description:
+      'Bearer token the HTTP API requires on every route but /health; client commands send it. Prefer the variable to the flag (flags show in `ps`).',
+  },
+  {
+    key: 'logLevel',
+    type: { choices: LOG_LEVELS },
+    placeholder: '<level>',
+    defaultText: 'info',
+    description: 'Level of the JSON logs on stdout.',
+  },
+  {
+    key: 'leaveTimeout',
+    type: 'duration',
+    placeholder: '<duration>',
+    defaultText: '5s',
+    description:
+      'On SIGINT/SIGTERM, how long to wait for the graceful leave before stopping anyway.',
+  },
+  {
+    key: 'heartbeatInterval',
+    type: 'duration',
+    placeholder: '<duration>',
+    defaultText: '(profile)',
+    description: 'Heartbeat period of this node.',
+  },
+  {
+    key: 'suspectAfter',
+    type: 'duration',
+    placeholder: '<duration>',
+    defaultText: '(profile)',
+    description: 'Silence after which a peer is suspect (its instances still shown).',
+  },
+  {
+    key: 'deadAfter',
+    type: 'duration',
+    placeholder: '<duration>',
+    defaultText: '(profile)',
+    description: 'Silence after which a peer is dead and its instances are hidden.',
+  },
+  {
+    key: 'purgeAfter',
+    type: 'duration',
+    placeholder: '<duration>',
+    defaultText: '(profile)',
+    description: "Silence after which a dead or left peer's instances are dropped for good.",
+  },
+  {
+    key: 'syncInterval',
+    type: 'duration',
+    placeholder: '<duration>',
+    defaultText: '(profile)',
+    description: 'Period of anti-entropy with one random peer (jittered).',
+  },
+  {
+    key: 'tombstoneTtl',
+    type: 'duration',
+    placeholder: '<duration>',
+    defaultText: '(profile)',
+    description: 'How long a deregistration is remembered before it is garbage collected.',
+  },
+  {
+    key: 'readyTimeout',
+    type: 'duration',
+    placeholder: '<duration>',
+    defaultText: '(profile)',
+    description: 'Longest wait for /ready when peers were found but sync does not finish.',
+  },
+]
+
+/** `httpAddr` → `http-addr`. */
+export function flagName(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)
+}
+
+/** `httpAddr` → `GRAPEVINE_HTTP_ADDR`. */
+export function envName(key: string): string {
+  return `GRAPEVINE_${flagName(key).replace(/-/g, '_').toUpperCase()}`
+}
+
+/** The flag that points at the config file, and its variable. */
+export const CONFIG_FILE_FLAG = 'config'
+export const CONFIG_FILE_ENV = 'GRAPEVINE_CONFIG'

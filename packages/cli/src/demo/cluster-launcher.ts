@@ -1,0 +1,31 @@
+/** One agent of the demo cluster. */
+export interface DemoNode {
+  /** `node-1`, `node-2`, … */
+  readonly name: string
+  readonly peerId: string
+  /** Multiaddrs the agent reported. */
+  readonly addresses: readonly string[]
+  /** Base URL of its HTTP API. */
+  readonly httpUrl: string
+  kill(signal: NodeJS.Signals): void
+  /** Resolves with the exit code (null when killed by a signal). */
+  readonly exited: Promise<number | null>
+  /** The last lines the agent logged, for error messages. */
+  logTail(lines: number): string
+}
+
+/**
+ * A way to start the demo's agents on this machine. The demo tries launchers in order and uses
+ * the first that is available: mDNS auto-join inside network namespaces where they can be made
+ * (added separately), loopback with a bootstrap address otherwise.
+ */
+export interface ClusterLauncher {
+  /** What the demo tells the user, e.g. `loopback (127.0.0.1, bootstrap to node-1)`. */
+  readonly description: string
+  /** `true`, or why this launcher cannot run here. */
+  available(): Promise<true | string>
+  /** Starts `count` agents; they find each other on their own. */
+  start(count: number, signal: AbortSignal): Promise<DemoNode[]>
+  /** Stops every agent it started and removes what it created; safe to call twice. */
+  cleanup(): Promise<void>
+}

@@ -1,0 +1,146 @@
+import type { Agent, AgentStats, MemberState } from '@grapevine/core'
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client'
+
+const MEMBER_STATES: readonly MemberState[] = ['alive', 'suspect', 'dead', 'left']
+
+export interface Metrics {
+  readonly contentType: string
+  /** The Prometheus text exposition of the agent's current stats. */
+  render(): Promise<string>
+}
+
+/**
+ * Prometheus metrics read from `agent.stats()` at scrape time, so nothing in the agent has to
+ * know about Prometheus. A registry per API, not prom-client's global one, so several agents
+ * in one process (tests) do not collide.
+ */
+export function createMetrics(
+  agent: Pick<Agent, 'stats'>,
+  { processMetrics = false }: { processMetrics?: boolean } = {},
+): Metrics {
+  const registry = new Registry()
+  // Unprefixed (process_*, nodejs_*), the names stock Node.js dashboards expect.
+  if (processMetrics) collectDefaultMetrics({ register: registry })
+
+  // One stats() call per scrape (taken in render), shared by every collector of that scrape.
+  let current: AgentStats | undefined
+  const stats = (): AgentStats => {
+    current ??= agent.stats()
+    return current
+  }
+
+  gauge(
+    registry,
+    'grapevine_replica_claims',
+    'Claims stored in the replica, tombstones included.',
+    () => stats().claims,
+  )
+  gauge(
+    registry,
+    'grapevine_instances',
+    'Visible (resolved) service instances.',
+    () => stats().instances,
+  )
+  gauge(
+    registry,
+    'grapevine_conflicts',
+    'Instance ids claimed concurrently by several live nodes.',
+    () => stats().conflicts,
+  )
+  new Gauge({
+    name: 'grapevine_peers',
+    help: 'Known cluster members by state.',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      const peers = stats().peers
+      for (const state of MEMBER_STATES) this.set({ state }, peers[state] ?? 0)
+    },
+  })
+  const counters = createCounterMirror(registry)
+  counters.define(
+    'grapevine_messages_total',
+    'Gossip messages by direction.',
+    ['direction'],
+    () => [
+      [{ direction: 'in' }, stats().messagesIn],
+      [{ direction: 'out' }, stats().messagesOut],
+    ],
+  )
+  counters.define('grapevine_bytes_total', 'Gossip bytes by direction.', ['direction'], () => [
+    [{ direction: 'in' }, stats().bytesIn],
+    [{ direction: 'out' }, stats().bytesOut],
+  ])
+  counters.define('grapevine_sync_sessions_total', 'Anti-entropy sync sessions.', [], () => [
+    [{}, stats().syncSessions],
+  ])
+  counters.define(
+    'grapevine_dropped_messages_total',
+    'Messages and frames dropped, by reason (decode, schema, signer, oversize, stale…).',
+    ['reason'],
+    () => Object.entries(stats().dropped).map(([reason, n]) => [{ reason }, n]),
+  )
+
+  return {
+    contentType: registry.contentType,
+    async render() {
+      current = agent.stats()
+      try {
+        return await registry.metrics()
+      } finally {
+        current = undefined
+      }
+    },
+  }
+}
+
+function gauge(registry: Registry, name: string, help: string, read: () => number): void {
+  new Gauge({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.set(read())
+    },
+  })
+}
+
+type Labels = Record<string, string>
+
+/**
+ * Prometheus counters that mirror cumulative totals kept by the agent: each scrape adds the
+ * growth since the previous one. A total that went down (a new agent behind the same API)
+ * restarts the counter, which Prometheus' rate() reads as a counter reset.
+ */
+function createCounterMirror(registry: Registry) {
+  return {
+    define(
+      name: string,
+      help: string,
+      labelNames: string[],
+      read: () => Array<readonly [Labels, number]>,
+    ): void {
+      const last = new Map<string, number>()
+      new Counter({
+        name,
+        help,
+        labelNames,
+        registers: [registry],
+        collect() {
+          const entries = read().map(
+            ([labels, total]) => [JSON.stringify(labels), labels, total] as const,
+          )
+          if (entries.some(([key, , total]) => total < (last.get(key) ?? 0))) {
+            this.reset()
+            last.clear()
+          }
+          // inc by 0 still creates the series, so a reason shows up before its first drop.
+          for (const [key, labels, total] of entries) {
+            this.inc(labels, total - (last.get(key) ?? 0))
+            last.set(key, total)
+          }
+        },
+      })
+    },
+  }
+}

@@ -1,0 +1,35 @@
+import { readFileSync, writeSync } from 'node:fs'
+import type { CliIo } from './io.js'
+
+const SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM']
+
+/** The real process: stdout, stderr, environment, signals and the file system. */
+export function createNodeIo(): CliIo {
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    readFile: (path) => readFileSync(path, 'utf8'),
+    onSignal(handler) {
+      for (const signal of SIGNALS) process.on(signal, handler)
+      return () => {
+        for (const signal of SIGNALS) process.off(signal, handler)
+      }
+    },
+    onStdinClose(handler) {
+      process.stdin.on('end', handler)
+      process.stdin.on('close', handler)
+      process.stdin.resume()
+      return () => {
+        process.stdin.off('end', handler)
+        process.stdin.off('close', handler)
+        process.stdin.pause()
+      }
+    },
+    now: () => new Date(),
+    // Synchronous like pino.destination({sync: true}), so no log line is lost at exit; written
+    // by hand so that client commands need not load pino.
+    logStream: { write: (line: string) => void writeSync(1, line) },
+    exit: (code) => process.exit(code),
+  }
+}

@@ -1,0 +1,170 @@
+import type { Conflict, Member } from '@grapevine/core'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { runCli } from '../src/program.js'
+import { startTestServer, type TestServer } from './support/api-server.js'
+import { createMemoryIo, type MemoryIo } from './support/memory-io.js'
+
+let server: TestServer
+let io: MemoryIo
+
+beforeEach(async () => {
+  server = await startTestServer()
+  io = createMemoryIo({ env: { GRAPEVINE_HTTP_ADDR: server.addr } })
+})
+afterEach(async () => {
+  await server.close()
+})
+
+const run = (...argv: string[]) => runCli(argv, io)
+
+async function seed() {
+  await server.agent.register({
+    id: 'web-1',
+    name: 'web',
+    version: 'v1',
+    endpoints: ['http://127.0.0.1:8080'],
+    tags: ['edge'],
+    metadata: { zone: 'a' },
+  })
+  await server.agent.register({ id: 'web-2', name: 'web', version: 'v2', status: 'critical' })
+  await server.agent.register({ id: 'db-1', name: 'db' })
+}
+
+describe('grapevine members', () => {
+  it('prints a table with this node marked', async () => {
+    expect(await run('members')).toBe(0)
+    expect(io.out()).toMatch(
+      /^ {2}ID +STATE +GEN +LAST HEARD +ADDRESSES\n\* node-a +alive +\d+ +- +-\n/,
+    )
+    expect(io.out()).toContain('1 members (1 alive); * = this node')
+  })
+
+  it('prints JSON with --json', async () => {
+    expect(await run('members', '--json')).toBe(0)
+    const members = JSON.parse(io.out()) as Member[]
+    expect(members).toMatchObject([{ id: 'node-a', state: 'alive', self: true }])
+  })
+})
+
+describe('grapevine services', () => {
+  it('prints one row per service with counts by health', async () => {
+    await seed()
+    expect(await run('services', '--all')).toBe(0)
+    expect(io.out()).toBe(
+      [
+        'SERVICE  INSTANCES  PASSING  WARNING  CRITICAL  VERSIONS  TAGS',
+        'db       1          1        0        0         -         -',
+        'web      2          1        0        1         v1,v2     edge',
+        '',
+      ].join('\n'),
+    )
+  })
+
+  it('filters by tag and prints JSON', async () => {
+    await seed()
+    expect(await run('services', '--tag', 'edge', '--json')).toBe(0)
+    const services = JSON.parse(io.out())
+    expect(Object.keys(services)).toEqual(['web'])
+    expect(services.web[0].id).toBe('web-1')
+  })
+
+  it('says so when nothing is registered', async () => {
+    expect(await run('services')).toBe(0)
+    expect(io.out()).toBe('No services registered.\n')
+  })
+})
+
+describe('grapevine service NAME', () => {
+  it('prints the instances as a table', async () => {
+    await seed()
+    expect(await run('service', 'web', '--all')).toBe(0)
+    expect(io.out()).toBe(
+      [
+        'ID     VERSION  STATUS    ENDPOINTS              TAGS  METADATA  NODE',
+        'web-1  v1       passing   http://127.0.0.1:8080  edge  zone=a    node-a',
+        'web-2  v2       critical  -                      -     -         node-a',
+        '',
+      ].join('\n'),
+    )
+  })
+
+  it('applies filters and prints JSON', async () => {
+    await seed()
+    expect(await run('service', 'web', '--meta', 'zone=a', '--tag', 'edge', '--json')).toBe(0)
+    expect(JSON.parse(io.out()).map((i: { id: string }) => i.id)).toEqual(['web-1'])
+    io = createMemoryIo({ env: { GRAPEVINE_HTTP_ADDR: server.addr } })
+    expect(await run('service', 'web', '--version', 'v2', '--json')).toBe(0)
+    expect(JSON.parse(io.out())).toEqual([])
+  })
+
+  it('says so when the service has no instances', async () => {
+    expect(await run('service', 'nothing')).toBe(0)
+    expect(io.out()).toBe('No instances of nothing.\n')
+  })
+})
+
+describe('grapevine conflicts', () => {
+  it('prints conflicts as a table and as JSON', async () => {
+    await seed()
+    const winner = server.agent.getService('web')[0]!
+    const conflict: Conflict = { id: 'web-1', winner, claimants: ['node-a', '12D3KooWxyzxyzxyzB'] }
+    const stub = await startTestServer({ agent: { ...server.agent, conflicts: () => [conflict] } })
+    try {
+      io = createMemoryIo({ env: { GRAPEVINE_HTTP_ADDR: stub.addr } })
+      expect(await run('conflicts')).toBe(0)
+      expect(io.out()).toBe(
+        'ID     SERVICE  WINNER  CLAIMANTS\nweb-1  web      node-a  node-a,…zxyzxyzB\n',
+      )
+      io = createMemoryIo({ env: { GRAPEVINE_HTTP_ADDR: stub.addr } })
+      expect(await run('conflicts', '--json')).toBe(0)
+      expect(JSON.parse(io.out())).toMatchObject([
+        { id: 'web-1', claimants: ['node-a', '12D3KooWxyzxyzxyzB'] },
+      ])
+    } finally {
+      await stub.api.close()
+    }
+  })
+
+  it('says when there are none', async () => {
+    expect(await run('conflicts')).toBe(0)
+    expect(io.out()).toBe('No conflicts.\n')
+  })
+})
+
+describe('grapevine instances', () => {
+  it("prints this agent's instances with their checks, and JSON", async () => {
+    await seed()
+    Object.assign(server.agent, {
+      checks: (id: string) =>
+        id === 'web-1'
+          ? [
+              { id: 'ttl-0', status: 'passing', output: 'ok' },
+              { id: 'http-1', status: 'critical', output: '' },
+            ]
+          : undefined,
+    })
+    expect(await run('instances')).toBe(0)
+    expect(io.out()).toBe(
+      [
+        'ID     SERVICE  STATUS    CHECKS                         ENDPOINTS',
+        'db-1   db       passing   -                              -',
+        'web-1  web      passing   ttl-0:passing,http-1:critical  http://127.0.0.1:8080',
+        'web-2  web      critical  -                              -',
+        '',
+        'Check output:',
+        '  web-1/ttl-0: ok',
+        '',
+      ].join('\n'),
+    )
+    io = createMemoryIo({ env: { GRAPEVINE_HTTP_ADDR: server.addr } })
+    expect(await run('instances', '--json')).toBe(0)
+    const instances = JSON.parse(io.out())
+    expect(instances.map((i: { id: string }) => i.id)).toEqual(['db-1', 'web-1', 'web-2'])
+    expect(instances[1].checks[0]).toEqual({ id: 'ttl-0', status: 'passing', output: 'ok' })
+  })
+
+  it('says when there are none', async () => {
+    expect(await run('instances')).toBe(0)
+    expect(io.out()).toBe('No instances registered on this agent.\n')
+  })
+})

@@ -1,0 +1,104 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { WatchMessage } from '../src/api-types.js'
+import { createAgentClient } from '../src/client/agent-client.js'
+import { startTestServer, type TestServer } from './support/api-server.js'
+
+let server: TestServer
+
+beforeEach(async () => {
+  server = await startTestServer({ keepAliveMs: 20 })
+})
+afterEach(async () => {
+  await server.close()
+})
+
+/** Reads messages from a watch until `count` arrived; the stream is then closed. */
+async function collect(
+  iterator: AsyncGenerator<WatchMessage>,
+  count: number,
+  onMessage: (message: WatchMessage, n: number) => Promise<void> | void = () => {},
+): Promise<WatchMessage[]> {
+  const messages: WatchMessage[] = []
+  for await (const message of iterator) {
+    messages.push(message)
+    await onMessage(message, messages.length)
+    if (messages.length === count) break
+  }
+  return messages
+}
+
+describe('GET /v1/watch/:name (SSE)', () => {
+  it('sends a snapshot, then a change event with the list and the ServiceEvent', async () => {
+    await server.agent.register({ id: 'web-1', name: 'web' })
+    const client = createAgentClient({ baseUrl: server.url })
+    const controller = new AbortController()
+    const messages = await collect(client.watch('web', {}, controller.signal), 3, async (_m, n) => {
+      if (n === 1) await server.agent.register({ id: 'web-2', name: 'web', version: 'v2' })
+      if (n === 2) await server.agent.deregister('web-1')
+    })
+    controller.abort()
+    expect(messages.map((m) => m.type)).toEqual(['snapshot', 'change', 'change'])
+    expect(messages[0]!.instances.map((i) => i.id)).toEqual(['web-1'])
+    const [, added, removed] = messages
+    expect(added).toMatchObject({ type: 'change', event: { op: 'add', cause: 'registered' } })
+    expect(added!.instances.map((i) => i.id)).toEqual(['web-1', 'web-2'])
+    expect(removed).toMatchObject({
+      type: 'change',
+      event: { op: 'delete', cause: 'deregistered', instance: { id: 'web-1' } },
+    })
+    expect(removed!.instances.map((i) => i.id)).toEqual(['web-2'])
+    // The index matches the blocking query's for the same content.
+    const current = await client.service('web')
+    expect(removed!.index).toBe(current.index)
+  })
+
+  it('sends only changes that pass its filters', async () => {
+    const client = createAgentClient({ baseUrl: server.url })
+    const controller = new AbortController()
+    const messages = await collect(
+      client.watch('web', { tags: ['edge'] }, controller.signal),
+      2,
+      async (_m, n) => {
+        if (n !== 1) return
+        await server.agent.register({ id: 'web-1', name: 'web' })
+        await server.agent.register({ id: 'db-1', name: 'db', tags: ['edge'] })
+        await server.agent.register({ id: 'web-2', name: 'web', tags: ['edge'] })
+      },
+    )
+    controller.abort()
+    expect(messages[0]).toMatchObject({ type: 'snapshot', instances: [] })
+    expect(messages[1]).toMatchObject({ type: 'change', event: { instance: { id: 'web-2' } } })
+  })
+
+  it('speaks plain SSE: event, id and data lines, keep-alive comments', async () => {
+    await server.agent.register({ id: 'web-1', name: 'web' })
+    const res = await fetch(`${server.url}/v1/watch/web`)
+    expect(res.headers.get('content-type')).toContain('text/event-stream')
+    const reader = res.body!.getReader()
+    let text = ''
+    while (!text.includes(': keep-alive')) {
+      const { value, done } = await reader.read()
+      if (done) break
+      text += new TextDecoder().decode(value)
+    }
+    await reader.cancel()
+    expect(text).toMatch(
+      /^retry: 1000\n\nevent: snapshot\nid: \d+\ndata: \{"index":\d+,"instances":\[\{"id":"web-1"/,
+    )
+  })
+
+  it('answers bad names with a JSON 400 before streaming', async () => {
+    const res = await fetch(`${server.url}/v1/watch/bad%20name`)
+    expect(res.status).toBe(400)
+    expect((await res.json()).error.field).toBe('name')
+  })
+
+  it('ends the stream when the agent stops', async () => {
+    const client = createAgentClient({ baseUrl: server.url })
+    const controller = new AbortController()
+    const messages = await collect(client.watch('web', {}, controller.signal), 100, async () => {
+      await server.agent.stop()
+    })
+    expect(messages).toHaveLength(1)
+  })
+})
