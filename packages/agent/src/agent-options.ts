@@ -41,4 +41,10 @@ export interface AgentOptions {
    * @default 0
    */
   ipColocationWeight?: number
+  /**
+   * Fault injection for tests and chaos experiments. `dropDeltas` is the share (0–1) of
+   * received DELTAs this node throws away, as if gossip lost them: anti-entropy must still
+   * deliver every write. Never set it in production.
+   */
+  faults?: { dropDeltas?: number }
 }

@@ -70,6 +70,7 @@ export async function createAgent(options: AgentOptions = {}): Promise<Grapevine
       syncInterval: timings.syncInterval,
       now,
       ...(readyTimeout !== undefined && { readyTimeout }),
+      ...(options.faults && { faults: options.faults }),
     },
     { registry, host },
   )

@@ -19,6 +19,8 @@ export type DropReason =
   | 'signer'
   /** A message that claims to come from this node but was not published here. */
   | 'self'
+  /** Dropped on purpose by fault injection (`faults.dropDeltas`), to test anti-entropy. */
+  | 'fault'
   /** A sync session from a node of another cluster. */
   | 'cluster'
   /** A sync peer that went silent past the read timeout. */

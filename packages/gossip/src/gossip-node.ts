@@ -44,6 +44,8 @@ export interface GossipNodeInit {
   maxPeers?: number
   /** See `PubsubChannelInit.addressEvery`. @default 4 */
   addressEvery?: number
+  /** Fault injection for tests and chaos experiments; see `PubsubChannelInit.dropDeltas`. */
+  faults?: { dropDeltas?: number }
 }
 
 export interface GossipNodeComponents {
@@ -151,6 +153,7 @@ export function createGossipNode(
       heartbeatInterval: init.heartbeatInterval,
       ...(init.batchDelay === undefined ? {} : { batchDelay: init.batchDelay }),
       ...(init.addressEvery === undefined ? {} : { addressEvery: init.addressEvery }),
+      ...(init.faults?.dropDeltas === undefined ? {} : { dropDeltas: init.faults.dropDeltas }),
     },
     {
       host,

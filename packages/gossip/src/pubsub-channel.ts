@@ -34,6 +34,11 @@ export interface PubsubChannelInit {
    * Fewer means less traffic, more means joiners connect to everyone sooner. @default 4
    */
   addressEvery?: number
+  /**
+   * Fault injection for tests and chaos experiments: the share (0–1) of received DELTAs to
+   * drop, as if gossip lost them. Sync must still bring every write. @default 0
+   */
+  dropDeltas?: number
 }
 
 /** An origin's state as a signed message of the origin announced it. */
@@ -90,6 +95,7 @@ export function createPubsubChannel(
   let hbSeq = 0
   let heartbeats = 0
   const addressEvery = init.addressEvery ?? 4
+  const dropDeltas = init.dropDeltas ?? 0
   let heartbeatTimer: ReturnType<typeof setInterval> | undefined
   let running = false
 
@@ -182,6 +188,10 @@ export function createPubsubChannel(
     const { origin, gen } = message
     switch (message.t) {
       case MessageType.DELTA: {
+        if (dropDeltas > 0 && Math.random() < dropDeltas) {
+          counters.drop('fault', relay, `DELTA ${message.fromSeq}..${message.toSeq} of ${origin}`)
+          break
+        }
         registry.heard(origin, gen, message.hbSeq)
         const { fromSeq, toSeq, claims } = message
         const result = registry.applyDelta({ origin, gen, fromSeq, toSeq, claims })
