@@ -15,14 +15,14 @@ describe('runDemo', () => {
     const report = await runDemo({
       nodes: 3,
       launchers: [
-        createFakeLauncher({ description: 'mdns', available: 'no namespaces' }),
+        createFakeLauncher({ label: 'mDNS', description: 'mdns', available: 'no namespaces' }),
         launcher,
       ],
       say: (line) => lines.push(line),
       signal: new AbortController().signal,
       clientFor: (node) => createAgentClient({ baseUrl: node.httpUrl }),
     })
-    expect(lines[0]).toBe('(not using mdns: no namespaces)')
+    expect(lines[0]).toBe('mDNS unavailable: no namespaces; using fake')
     expect(lines[1]).toBe('Cluster: fake: in-process APIs over one local agent')
     expect(lines).toContain('Converged: every agent sees all 4 instances')
     expect(lines).toContain('Killing node-3 with SIGKILL (no goodbye)…')
@@ -30,7 +30,7 @@ describe('runDemo', () => {
     expect(lines.some((l) => /^ {2}node-1 dropped web-3 \(deregistered\) after/.test(l))).toBe(true)
     expect(lines.some((l) => /^ {2}node-1 marks node-3 dead after/.test(l))).toBe(true)
 
-    expect(report.strategy).toBe('fake: in-process APIs over one local agent')
+    expect(report.strategy).toBe('fake')
     expect(report.nodes.map((n) => n.name)).toEqual(['node-1', 'node-2', 'node-3'])
     expect(report.convergence.map((c) => c.instanceId)).toEqual([
       'web-1',
@@ -161,7 +161,7 @@ describe('grapevine demo', () => {
     expect(code).toBe(0)
     expect(io.out()).toContain('Starting 3 agents…')
     expect(io.out()).toContain('Cleaning up: stopping agents and removing their data…')
-    expect(io.out()).toMatch(/Summary \(3 agents, fake: .*\):\n {2}started and joined in/)
+    expect(io.out()).toMatch(/Summary \(3 agents, fake\):\n {2}started and joined in/)
   })
 
   it('prints only the report with --json', async () => {

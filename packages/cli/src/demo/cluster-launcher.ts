@@ -16,16 +16,18 @@ export interface DemoNode {
 
 /**
  * A way to start the demo's agents on this machine. The demo tries launchers in order and uses
- * the first that is available: mDNS auto-join inside network namespaces where they can be made
- * (added separately), loopback with a bootstrap address otherwise.
+ * the first that is available: mDNS auto-join inside network namespaces where they can be made,
+ * loopback with a bootstrap address otherwise.
  */
 export interface ClusterLauncher {
-  /** What the demo tells the user, e.g. `loopback (127.0.0.1, bootstrap to node-1)`. */
+  /** The strategy in a few words, e.g. `loopback bootstrap`; the summary names it. */
+  readonly label: string
+  /** What the demo tells the user at start, e.g. `loopback: every node on 127.0.0.1, …`. */
   readonly description: string
   /** `true`, or why this launcher cannot run here. */
   available(): Promise<true | string>
-  /** Starts `count` agents; they find each other on their own. */
-  start(count: number, signal: AbortSignal): Promise<DemoNode[]>
+  /** Starts `count` agents; they find each other on their own. `say` prints a progress line. */
+  start(count: number, signal: AbortSignal, say?: (line: string) => void): Promise<DemoNode[]>
   /** Stops every agent it started and removes what it created; safe to call twice. */
   cleanup(): Promise<void>
 }

@@ -50,6 +50,7 @@ export function createLoopbackLauncher(init: LoopbackLauncherInit): ClusterLaunc
   }
 
   return {
+    label: 'loopback bootstrap',
     description: 'loopback: every node on 127.0.0.1 with --mdns=false, bootstrapping to node-1',
     available: async () => true,
     async start(count, signal) {

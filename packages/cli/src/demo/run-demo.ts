@@ -3,7 +3,7 @@ import { formatDuration } from '../duration.js'
 import type { ClusterLauncher, DemoNode } from './cluster-launcher.js'
 import type { DemoReport } from './demo-report.js'
 import { followSightings } from './sightings.js'
-import { DemoTimeoutError, waitUntil } from './wait-until.js'
+import { DemoTimeoutError, NoLauncherError, waitUntil } from './wait-until.js'
 
 export interface DemoInit {
   /** Number of agents, 3 to 5. */
@@ -40,7 +40,7 @@ export async function runDemo(init: DemoInit): Promise<DemoReport> {
   try {
     say(`Starting ${init.nodes} agents…`)
     const startedAt = performance.now()
-    nodes = await launcher.start(init.nodes, signal)
+    nodes = await launcher.start(init.nodes, signal, say)
     const clients = new Map(nodes.map((node) => [node.name, init.clientFor(node)] as const))
     const client = (node: DemoNode) => clients.get(node.name)!
     for (const node of nodes) say(`  ${node.name}  ${node.peerId}  ${node.httpUrl}`)
@@ -153,7 +153,7 @@ export async function runDemo(init: DemoInit): Promise<DemoReport> {
       ]),
     )
     return {
-      strategy: launcher.description,
+      strategy: launcher.label,
       nodes: nodes.map((n) => ({ name: n.name, peerId: n.peerId, httpUrl: n.httpUrl })),
       clusterFormedMs,
       convergence,
@@ -179,17 +179,25 @@ export async function runDemo(init: DemoInit): Promise<DemoReport> {
   }
 }
 
+/**
+ * The first available launcher. Each one passed over gets one line saying why, e.g. `mDNS in
+ * network namespaces unavailable: creating network namespaces needs root; using loopback
+ * bootstrap`, so the user knows which strategy the figures come from.
+ */
 async function chooseLauncher(
   launchers: readonly ClusterLauncher[],
   say: (line: string) => void,
 ): Promise<ClusterLauncher> {
+  const skipped: string[] = []
   for (const launcher of launchers) {
     const available = await launcher.available()
-    if (available === true) {
-      say(`Cluster: ${launcher.description}`)
-      return launcher
+    if (available !== true) {
+      skipped.push(`${launcher.label} unavailable: ${available}`)
+      continue
     }
-    say(`(not using ${launcher.description}: ${available})`)
+    for (const line of skipped) say(`${line}; using ${launcher.label}`)
+    say(`Cluster: ${launcher.description}`)
+    return launcher
   }
-  throw new Error('no way to start a demo cluster on this machine')
+  throw new NoLauncherError(skipped)
 }

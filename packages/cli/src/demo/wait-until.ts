@@ -24,6 +24,17 @@ export class DemoInterruptedError extends GrapevineError {
   }
 }
 
+/** Thrown when no launcher can start a demo cluster here; says why for each. */
+export class NoLauncherError extends GrapevineError {
+  static readonly code = 'ERR_DEMO_NO_LAUNCHER'
+  constructor(reasons: readonly string[]) {
+    super(
+      NoLauncherError.code,
+      `no way to start a demo cluster on this machine: ${reasons.join('; ')}`,
+    )
+  }
+}
+
 /**
  * Polls `check` until it returns true, the deadline passes or `signal` aborts. The demo's
  * measurements come from event streams; polling only decides when a step is over.

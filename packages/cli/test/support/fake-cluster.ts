@@ -16,7 +16,12 @@ export interface FakeLauncher extends ClusterLauncher {
  * marks it dead in every node's members and removes its instances, as expiry would.
  */
 export function createFakeLauncher(
-  init: { description?: string; available?: true | string; startDelay?: Promise<void> } = {},
+  init: {
+    label?: string
+    description?: string
+    available?: true | string
+    startDelay?: Promise<void>
+  } = {},
 ): FakeLauncher {
   const world = createLocalAgent({ nodeId: 'world' })
   const nodes: Array<{
@@ -39,6 +44,7 @@ export function createFakeLauncher(
     }))
 
   return {
+    label: init.label ?? 'fake',
     description: init.description ?? 'fake: in-process APIs over one local agent',
     available: async () => init.available ?? true,
     async start(count) {
