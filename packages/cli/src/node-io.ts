@@ -11,9 +11,16 @@ export function createNodeIo(): CliIo {
     env: process.env,
     readFile: (path) => readFileSync(path, 'utf8'),
     onSignal(handler) {
+      // A reader that went away (`grapevine demo | head`) is treated like Ctrl-C, so what the
+      // command started is still cleaned up; the listener also keeps EPIPE from crashing it.
+      const onStdoutError = (err: NodeJS.ErrnoException) => {
+        if (err.code === 'EPIPE') handler('SIGPIPE')
+      }
       for (const signal of SIGNALS) process.on(signal, handler)
+      process.stdout.on('error', onStdoutError)
       return () => {
         for (const signal of SIGNALS) process.off(signal, handler)
+        process.stdout.off('error', onStdoutError)
       }
     },
     onStdinClose(handler) {
