@@ -5,6 +5,7 @@ import {
   type Delta,
   type MemberState,
   resolveTimings,
+  validateRegistration,
 } from '@grapevine/core'
 import {
   createGossipNode,
@@ -16,7 +17,7 @@ import {
 } from '@grapevine/gossip'
 import type { AgentOptions } from './agent-options.js'
 import type { AgentRegistration, GrapevineAgent } from './agent-types.js'
-import { aggregateStatus, createCheckRunner, validateChecks } from './checks/index.js'
+import { createCheckRunner, validateChecks } from './checks/index.js'
 import { type DataDir, openDataDir } from './data-dir.js'
 import { createRegistrationStore } from './registration-store.js'
 
@@ -95,17 +96,18 @@ export async function createAgent(options: AgentOptions = {}): Promise<Grapevine
 
   async function register(input: AgentRegistration): Promise<string> {
     running()
-    // Checks are validated before anything is written, so a bad one changes nothing. A
-    // non-object input has none; registry.register rejects it with a ValidationError.
+    // Everything is validated before anything is written, so bad input changes nothing. A
+    // non-object input has no checks; validateRegistration rejects it.
     const fields: Partial<AgentRegistration> =
       typeof input === 'object' && input !== null ? input : {}
     const checks = validateChecks(fields.checks ?? [])
-    const status =
-      checks.length > 0 ? aggregateStatus(checks.map((check) => check.initialStatus)) : undefined
-    const { id, delta } = registry.register(status === undefined ? input : { ...input, status })
-    publish(delta)
-    if (checks.length > 0) publish(registry.setStatus(id, runner.add(id, checks)))
-    else runner.remove(id)
+    validateRegistration(input, host.peerId, () => 'unassigned')
+    const id = fields.id ?? crypto.randomUUID()
+    // The runner decides the status before the one write: a new instance starts at its checks'
+    // initial status, a re-registered one keeps the state of its unchanged checks (no flap).
+    const status = checks.length > 0 ? runner.add(id, checks) : undefined
+    if (checks.length === 0) runner.remove(id)
+    publish(registry.register({ ...input, id, ...(status && { status }) }).delta)
     await store.set(id, { ...input, id })
     return id
   }
