@@ -1,7 +1,7 @@
 import type { GrapevineAgent } from '@grapevine/agent'
+import { waitFor } from '@grapevine/core/testing'
 import { describe, expect, it } from 'vitest'
 import { startCluster } from './support/cluster.js'
-import { waitFor } from './support/wait-for.js'
 
 describe('anti-entropy', () => {
   it('gives a late joiner 10k existing instances through sync alone', async () => {

@@ -7,10 +7,10 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Member, ServiceInstance } from '@grapevine/core'
+import { waitFor } from '@grapevine/core/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseEventStream } from '../packages/cli/src/client/event-stream-parser.js'
 import { type CliAgent, grapevine, startCliAgent, stopCliAgent } from './support/cli-agents.js'
-import { waitFor } from './support/wait-for.js'
 
 const TOKEN = `e2e-token-${process.pid}`
 const AUTH = { authorization: `Bearer ${TOKEN}` }

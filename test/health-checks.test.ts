@@ -14,6 +14,7 @@ import {
   type ServiceInstance,
   ValidationError,
 } from '@grapevine/core'
+import { waitFor } from '@grapevine/core/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   closedPort,
@@ -21,7 +22,6 @@ import {
   startTcpServer,
 } from '../packages/agent/test/checks/servers.js'
 import { startCluster, type TestCluster } from './support/cluster.js'
-import { waitFor } from './support/wait-for.js'
 
 /** Allowance for the owner's status change to reach the other nodes (pubsub, same host). */
 const PROPAGATION_MS = 1000

@@ -1,8 +1,8 @@
 import type { Member, ServiceInstance } from '@grapevine/core'
+import { waitFor } from '@grapevine/core/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type AgentProcess, startAgentProcess } from './support/agent-process.js'
 import { createTestNetwork, namespaceUnavailableReason, type TestNetwork } from './support/netns.js'
-import { waitFor } from './support/wait-for.js'
 
 const unavailable = namespaceUnavailableReason()
 if (unavailable !== undefined) {

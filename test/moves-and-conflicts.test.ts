@@ -1,6 +1,6 @@
+import { waitFor } from '@grapevine/core/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startCluster, type TestCluster } from './support/cluster.js'
-import { waitFor } from './support/wait-for.js'
 
 describe('one instance id claimed by several nodes', () => {
   let cluster: TestCluster

@@ -1,9 +1,9 @@
 import type { Member, ServiceInstance } from '@grapevine/core'
+import { waitFor } from '@grapevine/core/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type AgentProcess, startAgentProcess } from './support/agent-process.js'
 import { namespaceUnavailableReason } from './support/netns.js'
 import { createSplitNetwork, type SplitNetwork } from './support/split-network.js'
-import { waitFor } from './support/wait-for.js'
 
 const unavailable = namespaceUnavailableReason()
 if (unavailable !== undefined) {

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createAgent, type GrapevineAgent } from '@grapevine/agent'
 import type { Member, ServiceEvent, ServiceInstance } from '@grapevine/core'
+import { waitFor } from '@grapevine/core/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type AgentProcess, startAgentProcess } from './support/agent-process.js'
 import { loopbackOptions } from './support/cluster.js'
-import { waitFor } from './support/wait-for.js'
 
 // Agents as separate OS processes, watched from an agent in the test process.
 describe('agents in separate processes', () => {

@@ -1,7 +1,7 @@
 import type { ServiceEvent } from '@grapevine/core'
+import { waitFor } from '@grapevine/core/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startCluster, type TestCluster } from './support/cluster.js'
-import { waitFor } from './support/wait-for.js'
 
 function collect(stream: AsyncIterableIterator<ServiceEvent>): ServiceEvent[] {
   const events: ServiceEvent[] = []

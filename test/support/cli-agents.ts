@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { spawnAgent, stopAgent } from '../../packages/cli/src/demo/agent-process.js'
 import type { DemoNode } from '../../packages/cli/src/demo/cluster-launcher.js'
 import { CLI_COMMAND } from '../../packages/cli/src/demo/demo-launchers.js'
+import { loopbackAgentArgs } from '../../packages/cli/src/demo/loopback-launcher.js'
 
 export interface CliAgent extends DemoNode {
   /** `127.0.0.1:<port>`, for --http-addr / GRAPEVINE_HTTP_ADDR. */
@@ -30,19 +31,7 @@ export async function startCliAgent(init: StartCliAgentInit): Promise<CliAgent> 
   const node = await spawnAgent({
     name: init.name,
     command: CLI_COMMAND,
-    args: [
-      '--cluster',
-      init.cluster,
-      '--listen',
-      '/ip4/127.0.0.1/tcp/0',
-      '--mdns=false',
-      '--http-addr',
-      '127.0.0.1:0',
-      '--data-dir',
-      join(init.root, init.name),
-      ...(init.bootstrap ?? []).flatMap((address) => ['--bootstrap', address]),
-      ...(init.extraArgs ?? []),
-    ],
+    args: loopbackAgentArgs({ ...init, dataDir: join(init.root, init.name) }),
     ...(init.env && { env: init.env }),
     startTimeoutMs: 30_000,
     signal: new AbortController().signal,

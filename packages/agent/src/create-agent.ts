@@ -1,6 +1,7 @@
 import {
   type AgentStats,
   AgentStoppedError,
+  agentReads,
   createRegistryNode,
   type Delta,
   type MemberState,
@@ -154,37 +155,10 @@ export async function createAgent(options: AgentOptions = {}): Promise<Grapevine
       runner.ttlUpdate(instanceId, checkId, report, note)
     },
     checks: (instanceId) => runner.checks(instanceId),
-    getService(name) {
-      running()
-      return registry.getService(name)
-    },
-    service(name, query) {
-      running()
-      return registry.service(name, query)
-    },
-    services(query) {
-      running()
-      return registry.services(query)
-    },
-    localInstances() {
-      running()
-      return registry.localInstances()
-    },
-    watch(name, query) {
-      running()
-      return registry.watch(name, query)
-    },
-    events(name) {
-      running()
-      return registry.events(name)
-    },
+    ...agentReads(registry, running),
     members() {
       running()
       return gossip.members()
-    },
-    conflicts() {
-      running()
-      return registry.conflicts()
     },
     stats(): AgentStats {
       running()

@@ -1,10 +1,11 @@
+import { waitFor } from '@grapevine/core/testing'
 import { describe, expect, it } from 'vitest'
 import { createBalancer } from '../src/balancer.js'
 import { BalancerClosedError, NoInstancesError } from '../src/errors.js'
 import { versionFilter } from '../src/filters.js'
 import type { CallReport, Picker } from '../src/picker.js'
 import { createRoundRobinPicker } from '../src/round-robin.js'
-import { createMemoryDiscovery, instance, waitFor } from './support.js'
+import { createMemoryDiscovery, instance } from './support.js'
 
 const a = instance('a', ['http://127.0.0.1:1001', 'grpc://127.0.0.1:2001'])
 const b = instance('b', ['grpc://127.0.0.1:2002'], { version: 'v2' })
@@ -18,13 +19,15 @@ describe('balancer', () => {
     expect(balancer.instances().map((i) => i.id)).toEqual(['a', 'b'])
 
     discovery.set([a, b, c])
-    await waitFor(() => balancer.instances().length === 3, { what: 'c to appear' })
+    await waitFor('c to appear', () => balancer.instances().length === 3, { timeoutMs: 5_000 })
     discovery.set([c])
-    await waitFor(() => balancer.instances().length === 1, { what: 'a and b to leave' })
+    await waitFor('a and b to leave', () => balancer.instances().length === 1, { timeoutMs: 5_000 })
     expect(balancer.pick().instance.id).toBe('c')
 
     discovery.set([])
-    await waitFor(() => balancer.instances().length === 0, { what: 'the list to empty' })
+    await waitFor('the list to empty', () => balancer.instances().length === 0, {
+      timeoutMs: 5_000,
+    })
     expect(() => balancer.pick()).toThrow(NoInstancesError)
     await balancer.close()
   })
@@ -130,7 +133,7 @@ describe('balancer', () => {
     const balancer = createBalancer({ discovery, service: 'svc', picker })
     await balancer.ready
     discovery.set([a, c])
-    await waitFor(() => updates.length === 2, { what: 'the second update' })
+    await waitFor('the second update', () => updates.length === 2, { timeoutMs: 5_000 })
     expect(updates).toEqual([['a'], ['a', 'c']])
     await balancer.close()
   })

@@ -1,3 +1,4 @@
+import { waitFor } from '@grapevine/core/testing'
 import { type ServiceError, status } from '@grpc/grpc-js'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { parseGrpcTarget, registerGrapevineResolver } from '../src/grpc.js'
@@ -7,7 +8,7 @@ import {
   type TestGrpcClient,
   type TestGrpcServer,
 } from './grpc-servers.js'
-import { createMemoryDiscovery, instance, tally, waitFor } from './support.js'
+import { createMemoryDiscovery, instance, tally } from './support.js'
 
 const discovery = createMemoryDiscovery([])
 const cleanup: (() => void)[] = []
@@ -62,11 +63,12 @@ describe('grapevine resolver for grpc-js', () => {
     // Round-robin connects to both, then alternates; wait until both have answered.
     const seen = new Set<string>()
     await waitFor(
+      'both servers to answer',
       async () => {
         seen.add(await c.ami())
         return seen.size === 2
       },
-      { what: 'both servers to answer' },
+      { timeoutMs: 5_000 },
     )
     const spread = tally(await calls(c, 20))
     expect(spread.get('a')).toBeGreaterThanOrEqual(8)
@@ -75,12 +77,13 @@ describe('grapevine resolver for grpc-js', () => {
     b!.kill() // still registered: the channel sees the connection drop and is refused after
     // A call already routed to b when it died may fail once; after that all go to a.
     await waitFor(
+      'a call to succeed',
       () =>
         c.ami().then(
           (who) => who === 'a',
           () => false,
         ),
-      { what: 'a call to succeed' },
+      { timeoutMs: 5_000 },
     )
     expect(await calls(c, 20)).toEqual(Array(20).fill('a'))
   })
@@ -91,32 +94,34 @@ describe('grapevine resolver for grpc-js', () => {
     const c = client('grapevine:///who')
     expect(await calls(c, 3)).toEqual(['a', 'a', 'a'])
     register(a!, b!)
-    await waitFor(async () => (await c.ami()) === 'b', { what: 'b to get calls' })
+    await waitFor('b to get calls', async () => (await c.ami()) === 'b', { timeoutMs: 5_000 })
     register(b!)
-    await waitFor(async () => (await calls(c, 4)).every((who) => who === 'b'), {
-      what: 'a to be left out',
+    await waitFor('a to be left out', async () => (await calls(c, 4)).every((who) => who === 'b'), {
+      timeoutMs: 5_000,
     })
 
     discovery.set([])
-    const err = await waitFor<ServiceError>(
+    const err = await waitFor<ServiceError | false>(
+      'calls to fail',
       () =>
         c.ami(2_000).then(
           () => false,
           (e: ServiceError) => e,
         ),
-      { what: 'calls to fail' },
+      { timeoutMs: 5_000 },
     )
     expect(err.code).toBe(status.UNAVAILABLE)
     expect(err.details).toContain('no instance of "who"')
 
     register(a!)
     await waitFor(
+      'a to come back',
       () =>
         c.ami().then(
           (who) => who === 'a',
           () => false,
         ),
-      { what: 'a to come back' },
+      { timeoutMs: 5_000 },
     )
   })
 

@@ -1,4 +1,5 @@
 import { createLocalAgent } from '@grapevine/core'
+import { waitFor } from '@grapevine/core/testing'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createBalancer } from '../src/balancer.js'
 import { createFetch } from '../src/fetch.js'
@@ -6,7 +7,7 @@ import { registerGrapevineResolver } from '../src/grpc.js'
 import { createP2CPicker } from '../src/p2c.js'
 import { grpcClient, startGrpcServer } from './grpc-servers.js'
 import { startHttpServer } from './http-servers.js'
-import { tally, waitFor } from './support.js'
+import { tally } from './support.js'
 
 // The same scenarios as the other files, against the real local agent instead of the
 // in-memory Discovery: its watchers are what applications will use.
@@ -25,15 +26,16 @@ describe('with the local agent', () => {
     await balancer.ready
     expect(balancer.instances().map((i) => i.id)).toEqual([a])
     const b = await agent.register({ name: 'web', endpoints: ['http://127.0.0.1:1002'] })
-    await waitFor(() => balancer.instances().length === 2, { what: 'b to appear' })
+    await waitFor('b to appear', () => balancer.instances().length === 2, { timeoutMs: 5_000 })
     await agent.deregister(a)
     await waitFor(
+      'a to leave',
       () =>
         balancer
           .instances()
           .map((i) => i.id)
           .join() === b,
-      { what: 'a to leave' },
+      { timeoutMs: 5_000 },
     )
   })
 
@@ -65,15 +67,18 @@ describe('with the local agent', () => {
     const client = grpcClient('grapevine-local:///who')
     cleanup.push(() => client.close())
     const seen = new Set<string>()
-    await waitFor(async () => seen.add(await client.ami()).size === 2, { what: 'both to answer' })
+    await waitFor('both to answer', async () => seen.add(await client.ami()).size === 2, {
+      timeoutMs: 5_000,
+    })
     servers[1]!.kill()
     await waitFor(
+      'a alone',
       () =>
         client.ami().then(
           (who) => who === 'a',
           () => false,
         ),
-      { what: 'a alone' },
+      { timeoutMs: 5_000 },
     )
     for (let i = 0; i < 10; i++) expect(await client.ami()).toBe('a')
   })

@@ -1,3 +1,4 @@
+import { seededRandom } from '@grapevine/core/testing'
 import { describe, expect, it } from 'vitest'
 import { toCandidates } from '../src/candidates.js'
 import { createP2CPicker } from '../src/p2c.js'
@@ -5,7 +6,7 @@ import type { Candidate, Picker } from '../src/picker.js'
 import { createRandomPicker } from '../src/random.js'
 import { createRoundRobinPicker } from '../src/round-robin.js'
 import { createWeightedPicker, instanceWeight } from '../src/weighted.js'
-import { instance, seededRandom, tally } from './support.js'
+import { instance, tally } from './support.js'
 
 function candidates(ids: string[], weights: Record<string, string> = {}): Candidate[] {
   return toCandidates(

@@ -1,3 +1,4 @@
+import { seededRandom } from '@grapevine/core/testing'
 import { describe, expect, it } from 'vitest'
 import { createBalancer } from '../src/balancer.js'
 import { NoInstancesError, RetryError, RetryTimeoutError } from '../src/errors.js'
@@ -5,7 +6,7 @@ import { createRandomPicker } from '../src/random.js'
 import { retry } from '../src/retry.js'
 import { createRoundRobinPicker } from '../src/round-robin.js'
 import { refusedPort, startHttpServer } from './http-servers.js'
-import { createMemoryDiscovery, instance, seededRandom } from './support.js'
+import { createMemoryDiscovery, instance } from './support.js'
 
 function fixture(ids: string[]) {
   const discovery = createMemoryDiscovery(

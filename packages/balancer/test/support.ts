@@ -104,33 +104,6 @@ export function createMemoryDiscovery(initial: readonly ServiceInstance[] = []):
   }
 }
 
-/** mulberry32: a tiny seeded PRNG, so statistical tests are reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
-/** Polls `condition` until it holds (returning its value) or the deadline passes. */
-export async function waitFor<T>(
-  condition: () => T | undefined | false | Promise<T | undefined | false>,
-  { timeoutMs = 5_000, what = 'condition' }: { timeoutMs?: number; what?: string } = {},
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await condition()
-    if (value !== undefined && value !== false) return value
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-}
-
 /** Counts how often each value occurs. */
 export function tally<T>(values: Iterable<T>): Map<T, number> {
   const counts = new Map<T, number>()

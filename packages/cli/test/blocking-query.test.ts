@@ -1,16 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { waitFor } from '@grapevine/core/testing'
+import { beforeEach, describe, expect, it } from 'vitest'
 import { createAgentClient } from '../src/client/agent-client.js'
-import { startTestServer, type TestServer } from './support/api-server.js'
-import { waitFor } from './support/wait-for.js'
+import { useTestServer } from './support/api-server.js'
 
-let server: TestServer
+const server = useTestServer()
 
 beforeEach(async () => {
-  server = await startTestServer()
   await server.agent.register({ id: 'web-1', name: 'web', endpoints: ['http://127.0.0.1:8080'] })
-})
-afterEach(async () => {
-  await server.close()
 })
 
 async function get(path: string, signal?: AbortSignal) {

@@ -1,3 +1,4 @@
+import { waitFor } from '@grapevine/core/testing'
 import { describe, expect, it } from 'vitest'
 import { createAgentClient } from '../src/client/agent-client.js'
 import { type DemoReport, formatDemoReport, summarize } from '../src/demo/demo-report.js'
@@ -6,7 +7,6 @@ import { DemoInterruptedError } from '../src/demo/wait-until.js'
 import { runCli } from '../src/program.js'
 import { createFakeLauncher } from './support/fake-cluster.js'
 import { createMemoryIo } from './support/memory-io.js'
-import { waitFor } from './support/wait-for.js'
 
 describe('runDemo', () => {
   it('forms the cluster, converges, detects the killed node, and cleans up', async () => {

@@ -1,24 +1,8 @@
 import type { ServiceInstance } from '@grapevine/core'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { startTestServer, type TestServer } from './support/api-server.js'
+import { beforeEach, describe, expect, it } from 'vitest'
+import { startTestServer, useTestServer, web1 } from './support/api-server.js'
 
-let server: TestServer
-
-beforeEach(async () => {
-  server = await startTestServer()
-})
-afterEach(async () => {
-  await server.close()
-})
-
-const web = {
-  id: 'web-1',
-  name: 'web',
-  version: 'v1',
-  endpoints: ['http://127.0.0.1:8080'],
-  tags: ['edge'],
-  metadata: { zone: 'a' },
-}
+const server = useTestServer()
 
 async function inject(method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: unknown) {
   return server.api.server.inject({
@@ -31,7 +15,7 @@ async function inject(method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, pa
 
 describe('register and deregister', () => {
   it('registers an instance and returns its id', async () => {
-    const res = await inject('POST', '/v1/register', web)
+    const res = await inject('POST', '/v1/register', web1)
     expect(res.statusCode).toBe(200)
     expect(res.json()).toEqual({ id: 'web-1' })
     expect(server.agent.getService('web').map((i) => i.id)).toEqual(['web-1'])
@@ -47,22 +31,22 @@ describe('register and deregister', () => {
     const res = await server.api.server.inject({
       method: 'POST',
       url: '/v1/register',
-      payload: JSON.stringify(web),
+      payload: JSON.stringify(web1),
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
     })
     expect(res.statusCode).toBe(200)
   })
 
   it.each([
-    [{ ...web, name: '' }, 'name'],
-    [{ ...web, name: 'bad name!' }, 'name'],
-    [{ ...web, endpoints: ['not a url'] }, 'endpoints[0]'],
-    [{ ...web, tags: 'edge' }, 'tags'],
-    [{ ...web, metadata: { zone: 1 } }, 'metadata.zone'],
-    [{ ...web, id: 'has space' }, 'id'],
-    [[web], 'registration'],
+    [{ ...web1, name: '' }, 'name'],
+    [{ ...web1, name: 'bad name!' }, 'name'],
+    [{ ...web1, endpoints: ['not a url'] }, 'endpoints[0]'],
+    [{ ...web1, tags: 'edge' }, 'tags'],
+    [{ ...web1, metadata: { zone: 1 } }, 'metadata.zone'],
+    [{ ...web1, id: 'has space' }, 'id'],
+    [[web1], 'registration'],
   ])('answers 400 naming the field and changes nothing: %j', async (body, field) => {
-    await inject('POST', '/v1/register', { ...web, id: 'existing' })
+    await inject('POST', '/v1/register', { ...web1, id: 'existing' })
     const before = server.agent.services({ includeCritical: true })
     const res = await inject('POST', '/v1/register', body)
     expect(res.statusCode).toBe(400)
@@ -84,8 +68,8 @@ describe('register and deregister', () => {
   })
 
   it('deregisters by DELETE /v1/instances/:id and PUT /v1/deregister/:id', async () => {
-    await inject('POST', '/v1/register', web)
-    await inject('POST', '/v1/register', { ...web, id: 'web-2' })
+    await inject('POST', '/v1/register', web1)
+    await inject('POST', '/v1/register', { ...web1, id: 'web-2' })
     expect((await inject('DELETE', '/v1/instances/web-1')).json()).toEqual({ id: 'web-1' })
     expect((await inject('PUT', '/v1/deregister/web-2')).statusCode).toBe(200)
     expect(server.agent.getService('web')).toEqual([])
@@ -113,7 +97,7 @@ describe('register and deregister', () => {
       checks: () => [{ id: 'ttl-0', status: 'passing' as const }],
     })
     expect(agent.ttl).toBeDefined()
-    await inject('POST', '/v1/register', web)
+    await inject('POST', '/v1/register', web1)
     const res = await inject('POST', '/v1/ttl/web-1/ttl-0/warn', { note: 'slow' })
     expect(res.json()).toEqual({ instanceId: 'web-1', checkId: 'ttl-0', status: 'warn' })
     expect(reports).toEqual([['web-1', 'ttl-0', 'warn', 'slow']])
@@ -124,15 +108,15 @@ describe('register and deregister', () => {
 
 describe('queries', () => {
   beforeEach(async () => {
-    await server.agent.register(web)
+    await server.agent.register(web1)
     await server.agent.register({
-      ...web,
+      ...web1,
       id: 'web-2',
       version: 'v2',
       tags: [],
       metadata: { zone: 'b' },
     })
-    await server.agent.register({ ...web, id: 'web-3', status: 'critical' })
+    await server.agent.register({ ...web1, id: 'web-3', status: 'critical' })
     await server.agent.register({ id: 'db-1', name: 'db', tags: ['edge'] })
   })
 
@@ -216,7 +200,7 @@ describe('probes, metrics and errors', () => {
   })
 
   it('serves Prometheus metrics from agent.stats()', async () => {
-    await server.agent.register(web)
+    await server.agent.register(web1)
     const stats = {
       ...server.agent.stats(),
       peers: { alive: 3, suspect: 1, dead: 0, left: 0 },
@@ -274,7 +258,7 @@ describe('bearer token', () => {
         guarded.api.server.inject({
           method,
           url,
-          ...(method === 'POST' ? { payload: JSON.stringify(web) } : {}),
+          ...(method === 'POST' ? { payload: JSON.stringify(web1) } : {}),
           headers: {
             'content-type': 'application/json',
             ...(authorization === undefined ? {} : { authorization }),

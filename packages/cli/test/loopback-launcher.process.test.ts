@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs'
+import { waitFor } from '@grapevine/core/testing'
 import { describe, expect, it } from 'vitest'
 import { createAgentClient } from '../src/client/agent-client.js'
 import { CLI_COMMAND } from '../src/demo/demo-launchers.js'
 import { createLoopbackLauncher } from '../src/demo/loopback-launcher.js'
-import { waitFor } from './support/wait-for.js'
 
 describe('loopback launcher (real agent processes)', () => {
   it('starts agents that join by bootstrap, then stops them and removes their data', async () => {

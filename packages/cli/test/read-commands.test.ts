@@ -1,47 +1,24 @@
 import type { Conflict, Member } from '@grapevine/core'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { runCli } from '../src/program.js'
-import { startTestServer, type TestServer } from './support/api-server.js'
-import { createMemoryIo, type MemoryIo } from './support/memory-io.js'
+import { describe, expect, it } from 'vitest'
+import { startTestServer } from './support/api-server.js'
+import { useCliTest } from './support/cli-test.js'
+import { createMemoryIo } from './support/memory-io.js'
 
-let server: TestServer
-let io: MemoryIo
-
-beforeEach(async () => {
-  server = await startTestServer()
-  io = createMemoryIo({ env: { GRAPEVINE_HTTP_ADDR: server.addr } })
-})
-afterEach(async () => {
-  await server.close()
-})
-
-const run = (...argv: string[]) => runCli(argv, io)
-
-async function seed() {
-  await server.agent.register({
-    id: 'web-1',
-    name: 'web',
-    version: 'v1',
-    endpoints: ['http://127.0.0.1:8080'],
-    tags: ['edge'],
-    metadata: { zone: 'a' },
-  })
-  await server.agent.register({ id: 'web-2', name: 'web', version: 'v2', status: 'critical' })
-  await server.agent.register({ id: 'db-1', name: 'db' })
-}
+const cli = useCliTest()
+const { server, run, seed } = cli
 
 describe('grapevine members', () => {
   it('prints a table with this node marked', async () => {
     expect(await run('members')).toBe(0)
-    expect(io.out()).toMatch(
+    expect(cli.io.out()).toMatch(
       /^ {2}ID +STATE +GEN +LAST HEARD +ADDRESSES\n\* node-a +alive +\d+ +- +-\n/,
     )
-    expect(io.out()).toContain('1 members (1 alive); * = this node')
+    expect(cli.io.out()).toContain('1 members (1 alive); * = this node')
   })
 
   it('prints JSON with --json', async () => {
     expect(await run('members', '--json')).toBe(0)
-    const members = JSON.parse(io.out()) as Member[]
+    const members = JSON.parse(cli.io.out()) as Member[]
     expect(members).toMatchObject([{ id: 'node-a', state: 'alive', self: true }])
   })
 })
@@ -50,7 +27,7 @@ describe('grapevine services', () => {
   it('prints one row per service with counts by health', async () => {
     await seed()
     expect(await run('services', '--all')).toBe(0)
-    expect(io.out()).toBe(
+    expect(cli.io.out()).toBe(
       [
         'SERVICE  INSTANCES  PASSING  WARNING  CRITICAL  VERSIONS  TAGS',
         'db       1          1        0        0         -         -',
@@ -63,14 +40,14 @@ describe('grapevine services', () => {
   it('filters by tag and prints JSON', async () => {
     await seed()
     expect(await run('services', '--tag', 'edge', '--json')).toBe(0)
-    const services = JSON.parse(io.out())
+    const services = JSON.parse(cli.io.out())
     expect(Object.keys(services)).toEqual(['web'])
     expect(services.web[0].id).toBe('web-1')
   })
 
   it('says so when nothing is registered', async () => {
     expect(await run('services')).toBe(0)
-    expect(io.out()).toBe('No services registered.\n')
+    expect(cli.io.out()).toBe('No services registered.\n')
   })
 })
 
@@ -78,7 +55,7 @@ describe('grapevine service NAME', () => {
   it('prints the instances as a table', async () => {
     await seed()
     expect(await run('service', 'web', '--all')).toBe(0)
-    expect(io.out()).toBe(
+    expect(cli.io.out()).toBe(
       [
         'ID     VERSION  STATUS    ENDPOINTS              TAGS  METADATA  NODE',
         'web-1  v1       passing   http://127.0.0.1:8080  edge  zone=a    node-a',
@@ -91,15 +68,15 @@ describe('grapevine service NAME', () => {
   it('applies filters and prints JSON', async () => {
     await seed()
     expect(await run('service', 'web', '--meta', 'zone=a', '--tag', 'edge', '--json')).toBe(0)
-    expect(JSON.parse(io.out()).map((i: { id: string }) => i.id)).toEqual(['web-1'])
-    io = createMemoryIo({ env: { GRAPEVINE_HTTP_ADDR: server.addr } })
+    expect(JSON.parse(cli.io.out()).map((i: { id: string }) => i.id)).toEqual(['web-1'])
+    cli.io = createMemoryIo({ env: { GRAPEVINE_HTTP_ADDR: server.addr } })
     expect(await run('service', 'web', '--version', 'v2', '--json')).toBe(0)
-    expect(JSON.parse(io.out())).toEqual([])
+    expect(JSON.parse(cli.io.out())).toEqual([])
   })
 
   it('says so when the service has no instances', async () => {
     expect(await run('service', 'nothing')).toBe(0)
-    expect(io.out()).toBe('No instances of nothing.\n')
+    expect(cli.io.out()).toBe('No instances of nothing.\n')
   })
 })
 
@@ -110,14 +87,14 @@ describe('grapevine conflicts', () => {
     const conflict: Conflict = { id: 'web-1', winner, claimants: ['node-a', '12D3KooWxyzxyzxyzB'] }
     const stub = await startTestServer({ agent: { ...server.agent, conflicts: () => [conflict] } })
     try {
-      io = createMemoryIo({ env: { GRAPEVINE_HTTP_ADDR: stub.addr } })
+      cli.io = createMemoryIo({ env: { GRAPEVINE_HTTP_ADDR: stub.addr } })
       expect(await run('conflicts')).toBe(0)
-      expect(io.out()).toBe(
+      expect(cli.io.out()).toBe(
         'ID     SERVICE  WINNER  CLAIMANTS\nweb-1  web      node-a  node-a,…zxyzxyzB\n',
       )
-      io = createMemoryIo({ env: { GRAPEVINE_HTTP_ADDR: stub.addr } })
+      cli.io = createMemoryIo({ env: { GRAPEVINE_HTTP_ADDR: stub.addr } })
       expect(await run('conflicts', '--json')).toBe(0)
-      expect(JSON.parse(io.out())).toMatchObject([
+      expect(JSON.parse(cli.io.out())).toMatchObject([
         { id: 'web-1', claimants: ['node-a', '12D3KooWxyzxyzxyzB'] },
       ])
     } finally {
@@ -127,7 +104,7 @@ describe('grapevine conflicts', () => {
 
   it('says when there are none', async () => {
     expect(await run('conflicts')).toBe(0)
-    expect(io.out()).toBe('No conflicts.\n')
+    expect(cli.io.out()).toBe('No conflicts.\n')
   })
 })
 
@@ -144,7 +121,7 @@ describe('grapevine instances', () => {
           : undefined,
     })
     expect(await run('instances')).toBe(0)
-    expect(io.out()).toBe(
+    expect(cli.io.out()).toBe(
       [
         'ID     SERVICE  STATUS    CHECKS                         ENDPOINTS',
         'db-1   db       passing   -                              -',
@@ -156,15 +133,15 @@ describe('grapevine instances', () => {
         '',
       ].join('\n'),
     )
-    io = createMemoryIo({ env: { GRAPEVINE_HTTP_ADDR: server.addr } })
+    cli.io = createMemoryIo({ env: { GRAPEVINE_HTTP_ADDR: server.addr } })
     expect(await run('instances', '--json')).toBe(0)
-    const instances = JSON.parse(io.out())
+    const instances = JSON.parse(cli.io.out())
     expect(instances.map((i: { id: string }) => i.id)).toEqual(['db-1', 'web-1', 'web-2'])
     expect(instances[1].checks[0]).toEqual({ id: 'ttl-0', status: 'passing', output: 'ok' })
   })
 
   it('says when there are none', async () => {
     expect(await run('instances')).toBe(0)
-    expect(io.out()).toBe('No instances registered on this agent.\n')
+    expect(cli.io.out()).toBe('No instances registered on this agent.\n')
   })
 })

@@ -1,45 +1,22 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { runCli } from '../src/program.js'
-import { startTestServer, type TestServer } from './support/api-server.js'
-import { createMemoryIo, type MemoryIo } from './support/memory-io.js'
-import { waitFor } from './support/wait-for.js'
+import { waitFor } from '@grapevine/core/testing'
+import { describe, expect, it } from 'vitest'
+import { startTestServer } from './support/api-server.js'
+import { useCliTest } from './support/cli-test.js'
+import { createMemoryIo } from './support/memory-io.js'
 
-let server: TestServer
-let io: MemoryIo
-
-beforeEach(async () => {
-  server = await startTestServer()
-  io = createMemoryIo({ env: { GRAPEVINE_HTTP_ADDR: server.addr } })
-})
-afterEach(async () => {
-  await server.close()
-})
-
-const run = (...argv: string[]) => runCli(argv, io)
-
-async function seed() {
-  await server.agent.register({
-    id: 'web-1',
-    name: 'web',
-    version: 'v1',
-    endpoints: ['http://127.0.0.1:8080'],
-    tags: ['edge'],
-    metadata: { zone: 'a' },
-  })
-  await server.agent.register({ id: 'web-2', name: 'web', version: 'v2', status: 'critical' })
-  await server.agent.register({ id: 'db-1', name: 'db' })
-}
+const cli = useCliTest()
+const { server, run, seed } = cli
 
 describe('grapevine watch NAME', () => {
   it('prints one JSON line per update with --json and stops on SIGINT', async () => {
     await seed()
     const done = run('watch', 'web', '--json')
-    await waitFor('the snapshot line', () => io.out().includes('"snapshot"'))
+    await waitFor('the snapshot line', () => cli.io.out().includes('"snapshot"'))
     await server.agent.register({ id: 'web-3', name: 'web' })
-    await waitFor('the change line', () => io.out().split('\n').length >= 3)
-    io.interrupt()
+    await waitFor('the change line', () => cli.io.out().split('\n').length >= 3)
+    cli.io.interrupt()
     expect(await done).toBe(0)
-    const lines = io
+    const lines = cli.io
       .out()
       .trim()
       .split('\n')
@@ -54,15 +31,15 @@ describe('grapevine watch NAME', () => {
   })
 
   it('redraws a table in place on a terminal', async () => {
-    io = createMemoryIo({ env: { GRAPEVINE_HTTP_ADDR: server.addr }, isTTY: true })
+    cli.io = createMemoryIo({ env: { GRAPEVINE_HTTP_ADDR: server.addr }, isTTY: true })
     await seed()
     const done = run('watch', 'web')
-    await waitFor('the first frame', () => io.out().includes('Ctrl-C to stop'))
+    await waitFor('the first frame', () => cli.io.out().includes('Ctrl-C to stop'))
     await server.agent.deregister('web-1')
-    await waitFor('the second frame', () => io.out().split('\x1b[H\x1b[2J').length === 3)
-    io.interrupt()
+    await waitFor('the second frame', () => cli.io.out().split('\x1b[H\x1b[2J').length === 3)
+    cli.io.interrupt()
     expect(await done).toBe(0)
-    const frames = io.out().split('\x1b[H\x1b[2J').slice(1)
+    const frames = cli.io.out().split('\x1b[H\x1b[2J').slice(1)
     expect(frames[0]).toMatch(
       /^web: 1 instance at 03:04:05 \(index \d+\)\ninitial snapshot\n\nID +VERSION/,
     )
@@ -73,27 +50,27 @@ describe('grapevine watch NAME', () => {
   it('appends updates when not on a terminal', async () => {
     await seed()
     const done = run('watch', 'web')
-    await waitFor('the first update', () => io.out().includes('initial snapshot'))
-    io.interrupt()
+    await waitFor('the first update', () => cli.io.out().includes('initial snapshot'))
+    cli.io.interrupt()
     expect(await done).toBe(0)
-    expect(io.out()).not.toContain('\x1b[')
-    expect(io.out()).toContain('web-1  v1       passing')
+    expect(cli.io.out()).not.toContain('\x1b[')
+    expect(cli.io.out()).toContain('web-1  v1       passing')
   })
 
   it('fails when the agent goes away', async () => {
     const done = run('watch', 'web')
-    await waitFor('the first update', () => io.out().includes('initial snapshot'))
+    await waitFor('the first update', () => cli.io.out().includes('initial snapshot'))
     await server.agent.stop()
     expect(await done).toBe(1)
-    expect(io.err()).toContain('closed the watch stream')
+    expect(cli.io.err()).toContain('closed the watch stream')
   })
 })
 
 describe('finding the agent', () => {
   it('explains how to start an agent when none answers', async () => {
-    io = createMemoryIo()
+    cli.io = createMemoryIo()
     expect(await run('members', '--http-addr', '127.0.0.1:1')).toBe(1)
-    expect(io.err()).toBe(
+    expect(cli.io.err()).toBe(
       'error: no agent at http://127.0.0.1:1: start one with `grapevine agent`\n',
     )
   })
@@ -101,14 +78,16 @@ describe('finding the agent', () => {
   it('sends the token from --token or GRAPEVINE_TOKEN', async () => {
     const guarded = await startTestServer({ token: 's3cret' })
     try {
-      io = createMemoryIo({ env: { GRAPEVINE_HTTP_ADDR: guarded.addr } })
+      cli.io = createMemoryIo({ env: { GRAPEVINE_HTTP_ADDR: guarded.addr } })
       expect(await run('services')).toBe(1)
-      expect(io.err()).toContain('missing or wrong bearer token')
-      io = createMemoryIo({ env: { GRAPEVINE_HTTP_ADDR: guarded.addr, GRAPEVINE_TOKEN: 's3cret' } })
+      expect(cli.io.err()).toContain('missing or wrong bearer token')
+      cli.io = createMemoryIo({
+        env: { GRAPEVINE_HTTP_ADDR: guarded.addr, GRAPEVINE_TOKEN: 's3cret' },
+      })
       expect(await run('services')).toBe(0)
-      io = createMemoryIo({ env: { GRAPEVINE_HTTP_ADDR: guarded.addr } })
+      cli.io = createMemoryIo({ env: { GRAPEVINE_HTTP_ADDR: guarded.addr } })
       expect(await run('services', '--token', 's3cret', '--json')).toBe(0)
-      expect(io.out()).toBe('{}\n')
+      expect(cli.io.out()).toBe('{}\n')
     } finally {
       await guarded.close()
     }
@@ -130,8 +109,8 @@ describe('help', () => {
     'demo',
   ])('grapevine %s --help describes the command with examples', async (command) => {
     expect(await run(command, '--help')).toBe(0)
-    expect(io.out()).toContain(`Usage: grapevine ${command}`)
-    expect(io.out()).toContain('Examples:')
+    expect(cli.io.out()).toContain(`Usage: grapevine ${command}`)
+    expect(cli.io.out()).toContain('Examples:')
   })
 
   it('lists every command at the top level', async () => {
@@ -145,12 +124,12 @@ describe('help', () => {
       'watch',
       'demo',
     ]) {
-      expect(io.out()).toContain(command)
+      expect(cli.io.out()).toContain(command)
     }
   })
 
   it('exits non-zero on an unknown command', async () => {
     expect(await run('frobnicate')).toBe(1)
-    expect(io.err()).toContain("unknown command 'frobnicate'")
+    expect(cli.io.err()).toContain("unknown command 'frobnicate'")
   })
 })

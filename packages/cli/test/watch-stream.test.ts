@@ -1,16 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { WatchMessage } from '../src/api-types.js'
 import { createAgentClient } from '../src/client/agent-client.js'
-import { startTestServer, type TestServer } from './support/api-server.js'
+import { useTestServer } from './support/api-server.js'
 
-let server: TestServer
-
-beforeEach(async () => {
-  server = await startTestServer({ keepAliveMs: 20 })
-})
-afterEach(async () => {
-  await server.close()
-})
+const server = useTestServer({ keepAliveMs: 20 })
 
 /** Reads messages from a watch until `count` arrived; the stream is then closed. */
 async function collect(

@@ -1,33 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { runCli } from '../src/program.js'
-import { startTestServer, type TestServer } from './support/api-server.js'
-import { createMemoryIo, type MemoryIo } from './support/memory-io.js'
+import { describe, expect, it } from 'vitest'
+import { useCliTest } from './support/cli-test.js'
+import { createMemoryIo } from './support/memory-io.js'
 
-let server: TestServer
-let io: MemoryIo
-
-beforeEach(async () => {
-  server = await startTestServer()
-  io = createMemoryIo({ env: { GRAPEVINE_HTTP_ADDR: server.addr } })
-})
-afterEach(async () => {
-  await server.close()
-})
-
-const run = (...argv: string[]) => runCli(argv, io)
-
-async function seed() {
-  await server.agent.register({
-    id: 'web-1',
-    name: 'web',
-    version: 'v1',
-    endpoints: ['http://127.0.0.1:8080'],
-    tags: ['edge'],
-    metadata: { zone: 'a' },
-  })
-  await server.agent.register({ id: 'web-2', name: 'web', version: 'v2', status: 'critical' })
-  await server.agent.register({ id: 'db-1', name: 'db' })
-}
+const cli = useCliTest()
+const { server, run, seed } = cli
 
 describe('grapevine register', () => {
   it('registers from flags and prints the id', async () => {
@@ -51,7 +27,7 @@ describe('grapevine register', () => {
       'zone=z',
     )
     expect(code).toBe(0)
-    expect(io.out()).toBe('Registered api-1 (api)\n')
+    expect(cli.io.out()).toBe('Registered api-1 (api)\n')
     expect(server.agent.getService('api')).toMatchObject([
       {
         id: 'api-1',
@@ -64,7 +40,7 @@ describe('grapevine register', () => {
   })
 
   it('registers from a JSON file with flags on top, and prints JSON', async () => {
-    io = createMemoryIo({
+    cli.io = createMemoryIo({
       env: { GRAPEVINE_HTTP_ADDR: server.addr },
       files: {
         'api.json': JSON.stringify({
@@ -77,7 +53,7 @@ describe('grapevine register', () => {
     expect(
       await run('register', '-f', 'api.json', '--id', 'api-2', '--meta', 'zone=b', '--json'),
     ).toBe(0)
-    expect(JSON.parse(io.out())).toEqual({ id: 'api-2' })
+    expect(JSON.parse(cli.io.out())).toEqual({ id: 'api-2' })
     expect(server.agent.getService('api')).toMatchObject([
       { id: 'api-2', metadata: { zone: 'b', tier: 'x' } },
     ])
@@ -115,7 +91,7 @@ describe('grapevine register', () => {
 
   it('prints the field of a validation error and exits 1, registering nothing', async () => {
     expect(await run('register', '--name', 'web', '--endpoint', 'nope')).toBe(1)
-    expect(io.err()).toBe(
+    expect(cli.io.err()).toBe(
       'error: invalid endpoints[0]: "nope" is not a URL (expected scheme://host:port)\n',
     )
     expect(server.agent.services().size).toBe(0)
@@ -123,7 +99,7 @@ describe('grapevine register', () => {
 
   it('rejects a malformed --meta before calling the agent', async () => {
     expect(await run('register', '--name', 'web', '--meta', 'zone')).toBe(1)
-    expect(io.err()).toBe('error: invalid meta: expected key=value, got "zone"\n')
+    expect(cli.io.err()).toBe('error: invalid meta: expected key=value, got "zone"\n')
   })
 })
 
@@ -131,14 +107,14 @@ describe('grapevine deregister', () => {
   it('deregisters and confirms, in text and JSON', async () => {
     await seed()
     expect(await run('deregister', 'web-1')).toBe(0)
-    expect(io.out()).toBe('Deregistered web-1\n')
+    expect(cli.io.out()).toBe('Deregistered web-1\n')
     expect(await run('deregister', 'db-1', '--json')).toBe(0)
-    expect(io.out()).toBe('Deregistered web-1\n{\n  "id": "db-1"\n}\n')
+    expect(cli.io.out()).toBe('Deregistered web-1\n{\n  "id": "db-1"\n}\n')
   })
 
   it('reports an unknown id', async () => {
     expect(await run('deregister', 'ghost')).toBe(1)
-    expect(io.err()).toContain('no instance with id "ghost" is registered on this node')
+    expect(cli.io.err()).toContain('no instance with id "ghost" is registered on this node')
   })
 })
 
@@ -147,9 +123,9 @@ describe('grapevine ttl', () => {
     const reports: unknown[] = []
     Object.assign(server.agent, { ttl: (...args: unknown[]) => reports.push(args) })
     expect(await run('ttl', 'web-1', 'ttl-0', 'pass')).toBe(0)
-    expect(io.out()).toBe('Reported pass for check ttl-0 of web-1\n')
+    expect(cli.io.out()).toBe('Reported pass for check ttl-0 of web-1\n')
     expect(await run('ttl', 'web-1', 'ttl-0', 'fail', '--note', 'disk full', '--json')).toBe(0)
-    expect(io.out()).toContain('"status": "fail"')
+    expect(cli.io.out()).toContain('"status": "fail"')
     expect(reports).toEqual([
       ['web-1', 'ttl-0', 'pass', undefined],
       ['web-1', 'ttl-0', 'fail', 'disk full'],
@@ -158,8 +134,8 @@ describe('grapevine ttl', () => {
 
   it('rejects a bad status and explains an agent without checks', async () => {
     expect(await run('ttl', 'web-1', 'ttl-0', 'ok')).toBe(1)
-    expect(io.err()).toBe('error: invalid status: must be one of pass, warn, fail\n')
+    expect(cli.io.err()).toBe('error: invalid status: must be one of pass, warn, fail\n')
     expect(await run('ttl', 'web-1', 'ttl-0', 'pass')).toBe(1)
-    expect(io.err()).toContain('TTL checks is not supported by this agent')
+    expect(cli.io.err()).toContain('TTL checks is not supported by this agent')
   })
 })

@@ -121,6 +121,15 @@ export interface Agent extends Registrar, Discovery {
   stop(): Promise<void>
 }
 
+/**
+ * The queries, watches and event streams of `Agent`: what an agent answers straight from its
+ * `RegistryNode` (see `agentReads`).
+ */
+export type AgentReads = Pick<
+  Agent,
+  'getService' | 'service' | 'services' | 'localInstances' | 'conflicts' | 'watch' | 'events'
+>
+
 /** Counters for metrics and `grapevine members`. Network fields are zero for a local agent. */
 export interface AgentStats {
   /** Stored claims, tombstones included. */
@@ -129,10 +138,13 @@ export interface AgentStats {
   readonly instances: number
   readonly conflicts: number
   readonly peers: Readonly<Record<MemberState, number>>
+  /** Pubsub messages received (accepted by the validator) plus sync frames read. */
   readonly messagesIn: number
+  /** Pubsub messages published plus sync frames written. */
   readonly messagesOut: number
   readonly bytesIn: number
   readonly bytesOut: number
+  /** Sync sessions completed, as initiator or responder. */
   readonly syncSessions: number
   /** Messages and frames dropped, by reason (`decode`, `schema`, `signer`, `oversize`, `stale`…). */
   readonly dropped: Readonly<Record<string, number>>

@@ -24,13 +24,14 @@ export { createLiveness, type LivenessInit } from './liveness.js'
 export * from './liveness-types.js'
 export { createLocalAgent, type LocalAgentInit } from './local-agent.js'
 export {
+  PROFILE_TIMING_KEYS,
   PROFILES,
   type ProfileName,
   type ProfileTimings,
   resolveTimings,
 } from './profiles.js'
 export { isHealthy, matchesQuery, type ServicesQuery } from './query.js'
-export { createRegistryNode } from './registry-node.js'
+export { agentReads, createRegistryNode } from './registry-node.js'
 export * from './registry-node-types.js'
 export { createReplica } from './replica.js'
 export * from './replica-types.js'

@@ -1,7 +1,7 @@
 import type { Agent, AgentStats, Member } from './agent-api.js'
 import { AgentStoppedError } from './errors.js'
 import { PROFILES } from './profiles.js'
-import { createRegistryNode } from './registry-node.js'
+import { agentReads, createRegistryNode } from './registry-node.js'
 
 export interface LocalAgentInit {
   /** This node's id. @default `local-` + a random UUID */
@@ -74,38 +74,11 @@ export function createLocalAgent(init: LocalAgentInit = {}): Agent {
       collectIfDue()
     },
 
-    getService(name) {
-      running()
-      return node.getService(name)
-    },
-    service(name, query) {
-      running()
-      return node.service(name, query)
-    },
-    services(query) {
-      running()
-      return node.services(query)
-    },
-    localInstances() {
-      running()
-      return node.localInstances()
-    },
-    watch(name, query) {
-      running()
-      return node.watch(name, query)
-    },
-    events(name) {
-      running()
-      return node.events(name)
-    },
+    ...agentReads(node, running),
 
     members(): Member[] {
       running()
       return [{ id: nodeId, addresses: [], state: 'alive', gen, lastHeardMsAgo: 0, self: true }]
-    },
-    conflicts() {
-      running()
-      return node.conflicts()
     },
     stats(): AgentStats {
       running()

@@ -83,14 +83,15 @@ export const PROFILES: Readonly<Record<ProfileName, Readonly<ProfileTimings>>> =
   wan: WAN,
 })
 
-const FIELDS: readonly (keyof ProfileTimings)[] = [
+/** Every field of `ProfileTimings`, in the order errors list them. */
+export const PROFILE_TIMING_KEYS = [
   'heartbeatInterval',
   'suspectAfter',
   'deadAfter',
   'purgeAfter',
   'syncInterval',
   'tombstoneTtl',
-]
+] as const satisfies readonly (keyof ProfileTimings)[]
 
 /**
  * A profile with caller overrides, checked: every value a positive finite number of ms, and
@@ -106,12 +107,15 @@ export function resolveTimings(
     throw new ValidationError('profile', `must be one of ${Object.keys(PROFILES).join(', ')}`)
   }
   for (const key of Object.keys(overrides)) {
-    if (!(FIELDS as readonly string[]).includes(key)) {
-      throw new ValidationError(`timings.${key}`, `is not a timing (known: ${FIELDS.join(', ')})`)
+    if (!(PROFILE_TIMING_KEYS as readonly string[]).includes(key)) {
+      throw new ValidationError(
+        `timings.${key}`,
+        `is not a timing (known: ${PROFILE_TIMING_KEYS.join(', ')})`,
+      )
     }
   }
   const timings: ProfileTimings = { ...PROFILES[profile] }
-  for (const key of FIELDS) {
+  for (const key of PROFILE_TIMING_KEYS) {
     const value: unknown = overrides[key]
     if (value === undefined) continue
     if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {

@@ -1,5 +1,5 @@
-import type { Conflict, ServiceEvent, ServiceQuery, Watcher } from './agent-api.js'
-import type { HealthStatus, Registration, ServiceInstance } from './instance.js'
+import type { AgentReads, ServiceEvent } from './agent-api.js'
+import type { HealthStatus, Registration } from './instance.js'
 import type { Liveness, LivenessTimings, LivenessTransition } from './liveness-types.js'
 import type { ApplyResult, Delta, Replica, SyncPart } from './replica-types.js'
 
@@ -22,9 +22,10 @@ export interface RegistryNodeInit {
  * The engine behind every agent, local or networked: this node's writes, the replica, the
  * view, liveness of other origins, and watches. Pure: whoever drives it supplies the network
  * (pass `Delta`s and parts in, publish the `Delta`s that local writes return) and calls
- * `tick()` on a timer.
+ * `tick()` on a timer. It answers an agent's `AgentReads` (queries, watches, event streams),
+ * whose streams end on `close()`.
  */
-export interface RegistryNode {
+export interface RegistryNode extends AgentReads {
   readonly nodeId: string
   readonly gen: number
   readonly replica: Replica
@@ -56,16 +57,6 @@ export interface RegistryNode {
   /** Advances liveness, hides/shows origins' claims, purges, collects tombstones. */
   tick(): LivenessTransition[]
 
-  getService(name: string): ServiceInstance[]
-  service(name: string, query?: ServiceQuery): ServiceInstance[]
-  services(query?: {
-    tags?: readonly string[]
-    includeCritical?: boolean
-  }): Map<string, ServiceInstance[]>
-  localInstances(): ServiceInstance[]
-  conflicts(): Conflict[]
-  watch(name: string, query?: ServiceQuery): Watcher
-  events(name?: string): AsyncIterableIterator<ServiceEvent>
   /** Synchronous listener for every view event; returns an unsubscribe function. */
   onEvent(listener: (event: ServiceEvent) => void): () => void
   /** Number of resolved (visible) instances. */

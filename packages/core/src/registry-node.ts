@@ -1,4 +1,4 @@
-import type { MemberState } from './agent-api.js'
+import type { AgentReads, MemberState } from './agent-api.js'
 import type { Claim } from './claim.js'
 import { createClaimWriter } from './claim-writer.js'
 import { NotFoundError, ValidationError } from './errors.js'
@@ -108,6 +108,18 @@ export function createRegistryNode(init: RegistryNodeInit): RegistryNode {
     return { ...input, claims: input.claims.filter((claim) => claim.origin !== nodeId) } as T
   }
 
+  /** Admits remote input (see `admit`), merges what is left with `merge`, updates the view. */
+  function applyRemote<T extends Delta | SyncPart>(
+    input: T,
+    merge: (admitted: T) => ApplyResult,
+  ): ApplyResult {
+    const admitted = admit(input)
+    if (typeof admitted === 'number') return nothingApplied(admitted)
+    const result = merge(admitted)
+    refresh(result.changedIds)
+    return result
+  }
+
   return {
     nodeId,
     gen,
@@ -147,21 +159,8 @@ export function createRegistryNode(init: RegistryNodeInit): RegistryNode {
       return write(own.map((claim) => ({ id: claim.id, instance: claim.instance })))
     },
 
-    applyDelta(delta: Delta) {
-      const input = admit(delta)
-      if (typeof input === 'number') return nothingApplied(input)
-      const result = replica.applyDelta(input)
-      refresh(result.changedIds)
-      return result
-    },
-
-    applyPart(part: SyncPart) {
-      const input = admit(part)
-      if (typeof input === 'number') return nothingApplied(input)
-      const result = replica.applyPart(input)
-      refresh(result.changedIds)
-      return result
-    },
+    applyDelta: (delta: Delta) => applyRemote(delta, (admitted) => replica.applyDelta(admitted)),
+    applyPart: (part: SyncPart) => applyRemote(part, (admitted) => replica.applyPart(admitted)),
 
     heard(origin, originGen, hbSeq) {
       if (origin === nodeId) return
@@ -217,5 +216,42 @@ export function createRegistryNode(init: RegistryNodeInit): RegistryNode {
       return view.size
     },
     close: () => hub.close(),
+  }
+}
+
+/**
+ * An agent's `AgentReads`, answered by its registry node. Each calls `guard` first, which
+ * throws once the agent has stopped.
+ */
+export function agentReads(node: RegistryNode, guard: () => void): AgentReads {
+  return {
+    getService(name) {
+      guard()
+      return node.getService(name)
+    },
+    service(name, query) {
+      guard()
+      return node.service(name, query)
+    },
+    services(query) {
+      guard()
+      return node.services(query)
+    },
+    localInstances() {
+      guard()
+      return node.localInstances()
+    },
+    conflicts() {
+      guard()
+      return node.conflicts()
+    },
+    watch(name, query) {
+      guard()
+      return node.watch(name, query)
+    },
+    events(name) {
+      guard()
+      return node.events(name)
+    },
   }
 }

@@ -2,10 +2,11 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { createReplica } from '../src/replica.js'
 import type { Delta, Replica, SyncPart } from '../src/replica-types.js'
+import { seededRandom } from '../src/testing/random.js'
 import { claimsOf, expectConverged } from './sim/checks.js'
 import { SimCluster } from './sim/cluster.js'
 import { scenarioArbitrary } from './sim/ops.js'
-import { prng, shuffle } from './sim/prng.js'
+import { shuffle } from './sim/prng.js'
 
 /**
  * Property tests of the merge over the simulated network (see `sim/`). Runs per property:
@@ -54,7 +55,7 @@ describe('properties', () => {
         ]
         // Each order applies a random third of the inputs twice, at random places.
         const order = (seed: number): Input[] => {
-          const random = prng(seed)
+          const random = seededRandom(seed)
           return shuffle([...inputs, ...inputs.filter(() => random() < 0.3)], random)
         }
         const a = fresh()
@@ -65,7 +66,7 @@ describe('properties', () => {
         expect(stateOf(b)).toEqual(state)
 
         // Idempotent: the merged state absorbs every input again without a change.
-        for (const input of shuffle(inputs, prng(seedA ^ seedB))) {
+        for (const input of shuffle(inputs, seededRandom(seedA ^ seedB))) {
           expect(applyInput(a, input)).toBe(0)
         }
         expect(stateOf(a)).toEqual(state)

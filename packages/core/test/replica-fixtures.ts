@@ -16,25 +16,28 @@ export function instanceOf(id: string, node: string, name = 'svc'): ServiceInsta
 
 /** A live claim by `origin` at `seq` (gen 1 and vv `{origin: seq}` unless given). */
 export function live(origin: string, id: string, seq: number, options: ClaimOptions = {}): Claim {
-  return Object.freeze({
-    origin,
-    gen: options.gen ?? 1,
-    seq,
-    id,
-    vv: Object.freeze(options.vv ?? { [origin]: seq }),
-    instance: instanceOf(id, origin, options.name),
-  })
+  return claimOf(origin, id, seq, options, instanceOf(id, origin, options.name))
 }
 
 /** A tombstone by `origin` at `seq`. */
 export function tomb(origin: string, id: string, seq: number, options: ClaimOptions = {}): Claim {
+  return claimOf(origin, id, seq, options, null)
+}
+
+function claimOf(
+  origin: string,
+  id: string,
+  seq: number,
+  options: ClaimOptions,
+  instance: ServiceInstance | null,
+): Claim {
   return Object.freeze({
     origin,
     gen: options.gen ?? 1,
     seq,
     id,
     vv: Object.freeze(options.vv ?? { [origin]: seq }),
-    instance: null,
+    instance,
   })
 }
 

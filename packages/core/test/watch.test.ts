@@ -2,23 +2,12 @@ import { describe, expect, it } from 'vitest'
 import type { ServiceEvent } from '../src/agent-api.js'
 import { WatcherClosedError } from '../src/errors.js'
 import type { ServiceInstance } from '../src/instance.js'
+import { isPending } from '../src/testing/wait.js'
 import { createWatchHub } from '../src/watch.js'
 import { instance } from './view-fixtures.js'
 
 /** Resolves to whether `promise` settled once every queued microtask and I/O callback ran. */
-async function isSettled(promise: Promise<unknown>): Promise<boolean> {
-  let settled = false
-  promise.then(
-    () => {
-      settled = true
-    },
-    () => {
-      settled = true
-    },
-  )
-  await new Promise((resolve) => setImmediate(resolve))
-  return settled
-}
+const isSettled = async (promise: Promise<unknown>): Promise<boolean> => !(await isPending(promise))
 
 /** A hub plus a fake view: `lists[name]` is what the view would answer. */
 function harness() {

@@ -2,7 +2,7 @@ import { GrapevineError } from '@grapevine/core'
 
 /**
  * Why a message or frame from the network was dropped. Each is a key of
- * `GossipStats.dropped`, so keep the names stable (dashboards and alerts match them).
+ * `NetworkStats.dropped`, so keep the names stable (dashboards and alerts match them).
  */
 export type DropReason =
   /** Not msgpack, truncated, or not a map. */

@@ -1,19 +1,15 @@
+import type { AgentStats } from '@grapevine/core'
 import type { Logger } from '@libp2p/interface'
 import type { DropReason } from './errors.js'
 
-/** Network counters of one node since it started (the network half of `AgentStats`). */
-export interface NetworkStats {
-  /** Pubsub messages received (accepted by the validator) plus sync frames read. */
-  readonly messagesIn: number
-  /** Pubsub messages published plus sync frames written. */
-  readonly messagesOut: number
-  readonly bytesIn: number
-  readonly bytesOut: number
-  /** Sync sessions completed, as initiator or responder. */
-  readonly syncSessions: number
-  /** Messages and frames dropped, by reason; see `DropReason`. */
-  readonly dropped: Readonly<Record<string, number>>
-}
+/**
+ * Network counters of one node since it started: the network half of `AgentStats`, whose
+ * fields document them. Here `dropped` is keyed by `DropReason`.
+ */
+export type NetworkStats = Pick<
+  AgentStats,
+  'messagesIn' | 'messagesOut' | 'bytesIn' | 'bytesOut' | 'syncSessions' | 'dropped'
+>
 
 /** The mutable side of `NetworkStats`, shared by the pubsub channel and the sync protocol. */
 export interface NetworkCounters {

@@ -1,6 +1,7 @@
+import { waitFor, within } from '@grapevine/core/testing'
 import { afterEach, describe, expect, it } from 'vitest'
 import { generatePrivateKey } from '../src/index.js'
-import { service, startNode, stopAll, type TestNode, waitFor, within } from './helpers.js'
+import { service, startNode, stopAll, type TestNode } from './helpers.js'
 
 describe('gossip: three nodes on 127.0.0.1', () => {
   let nodes: TestNode[] = []
@@ -14,7 +15,7 @@ describe('gossip: three nodes on 127.0.0.1', () => {
     const b = await startNode({ bootstrap: [a] })
     const c = await startNode({ bootstrap: [a] })
     nodes = [a, b, c]
-    await within(Promise.all(nodes.map((n) => n.node.ready)), 'ready on every node')
+    await within(Promise.all(nodes.map((n) => n.node.ready)), 'ready on every node', 5_000)
     return [a, b, c]
   }
 
@@ -22,9 +23,10 @@ describe('gossip: three nodes on 127.0.0.1', () => {
     const [a, b, c] = await cluster()
     // Wait for the mesh: B's write has to reach C through A.
     await waitFor(
+      'heartbeats across the mesh',
       () =>
         a.registry.liveness.state(c.id) === 'alive' && c.registry.liveness.state(b.id) === 'alive',
-      'heartbeats across the mesh',
+      { timeoutMs: 5_000 },
     )
     const arrived = new Map<string, number>()
     a.registry.onEvent(() => arrived.set('A', performance.now()))
@@ -32,8 +34,12 @@ describe('gossip: three nodes on 127.0.0.1', () => {
     const start = performance.now()
     const { delta } = b.registry.register(service('user-service', 1))
     b.node.publish(delta)
-    await waitFor(() => a.registry.getService('user-service').length === 1, 'A sees the instance')
-    await waitFor(() => c.registry.getService('user-service').length === 1, 'C sees the instance')
+    await waitFor('A sees the instance', () => a.registry.getService('user-service').length === 1, {
+      timeoutMs: 5_000,
+    })
+    await waitFor('C sees the instance', () => c.registry.getService('user-service').length === 1, {
+      timeoutMs: 5_000,
+    })
     const toA = arrived.get('A')! - start
     const toC = arrived.get('C')! - start
     // Includes the 5 ms DELTA batching delay.
@@ -49,8 +55,9 @@ describe('gossip: three nodes on 127.0.0.1', () => {
   it('members() lists self and the other origins, alive, with addresses of connected peers', async () => {
     const [a, b, c] = await cluster()
     await waitFor(
-      () => a.node.members().filter((m) => m.state === 'alive').length === 3,
       'A knows B and C as alive',
+      () => a.node.members().filter((m) => m.state === 'alive').length === 3,
+      { timeoutMs: 5_000 },
     )
     const members = a.node.members()
     const self = members.find((m) => m.self)
@@ -66,24 +73,26 @@ describe('gossip: three nodes on 127.0.0.1', () => {
   it('a stopped node is noticed through the closed connection, well before its lease runs out', async () => {
     const [a, b, c] = await cluster()
     c.node.publish(c.registry.register(service('payments', 1)).delta)
-    await waitFor(() => a.registry.getService('payments').length === 1, 'A sees C’s instance')
-    await waitFor(() => b.registry.getService('payments').length === 1, 'B sees C’s instance')
+    await waitFor('A sees C’s instance', () => a.registry.getService('payments').length === 1, {
+      timeoutMs: 5_000,
+    })
+    await waitFor('B sees C’s instance', () => b.registry.getService('payments').length === 1, {
+      timeoutMs: 5_000,
+    })
 
     const start = performance.now()
     await c.node.stop()
-    await waitFor(() => a.registry.liveness.state(c.id) === 'suspect', 'A suspects C', 1_000)
+    await waitFor('A suspects C', () => a.registry.liveness.state(c.id) === 'suspect', {
+      timeoutMs: 1_000,
+    })
     const suspect = performance.now() - start
-    await waitFor(
-      () => a.registry.getService('payments').length === 0,
-      'A hides C’s instance',
-      2_000,
-    )
+    await waitFor('A hides C’s instance', () => a.registry.getService('payments').length === 0, {
+      timeoutMs: 2_000,
+    })
     const hidden = performance.now() - start
-    await waitFor(
-      () => b.registry.getService('payments').length === 0,
-      'B hides C’s instance',
-      2_000,
-    )
+    await waitFor('B hides C’s instance', () => b.registry.getService('payments').length === 0, {
+      timeoutMs: 2_000,
+    })
     console.log(`stop noticed: suspect ${suspect.toFixed(0)} ms, hidden ${hidden.toFixed(0)} ms`)
     expect(hidden).toBeLessThan(1_500)
   })
@@ -92,22 +101,29 @@ describe('gossip: three nodes on 127.0.0.1', () => {
     const [a, b, c] = await cluster()
     b.node.publish(b.registry.register(service('search', 1)).delta)
     b.node.publish(b.registry.register(service('search', 2)).delta)
-    await waitFor(() => c.registry.getService('search').length === 2, 'C sees both instances')
+    await waitFor('C sees both instances', () => c.registry.getService('search').length === 2, {
+      timeoutMs: 5_000,
+    })
 
     const causes: string[] = []
     c.registry.onEvent((event) => causes.push(event.cause))
     const start = performance.now()
     await within(b.node.leave(b.registry.deregisterAll()), 'leave()', 5_000)
     const took = performance.now() - start
-    await waitFor(() => c.registry.getService('search').length === 0, 'C drops B’s instances')
-    await waitFor(() => a.registry.liveness.state(b.id) === 'left', 'A marks B as left')
+    await waitFor('C drops B’s instances', () => c.registry.getService('search').length === 0, {
+      timeoutMs: 5_000,
+    })
+    await waitFor('A marks B as left', () => a.registry.liveness.state(b.id) === 'left', {
+      timeoutMs: 5_000,
+    })
     console.log(`leave() took ${took.toFixed(0)} ms`)
     // LEAVE goes out before the tombstones, so peers hide the instances as `left`.
     expect(causes).toEqual(['left', 'left'])
     // The tombstones still arrive: the instances stay gone even if B's LEAVE were forgotten.
     await waitFor(
-      () => c.registry.replica.claimsOf(b.id).every((claim) => claim.instance === null),
       'C holds B’s tombstones',
+      () => c.registry.replica.claimsOf(b.id).every((claim) => claim.instance === null),
+      { timeoutMs: 5_000 },
     )
   })
 
@@ -117,16 +133,22 @@ describe('gossip: three nodes on 127.0.0.1', () => {
     const b = await startNode({ bootstrap: [a], host: { privateKey } })
     nodes = [a, b]
     b.node.publish(b.registry.register(service('old', 1)).delta)
-    await waitFor(() => a.registry.getService('old').length === 1, 'A sees the old instance')
+    await waitFor('A sees the old instance', () => a.registry.getService('old').length === 1, {
+      timeoutMs: 5_000,
+    })
 
     await stopAll([b])
     const again = await startNode({ bootstrap: [a], host: { privateKey } })
     nodes = [a, again]
     expect(again.id).toBe(b.id)
-    await within(again.node.ready, 'restarted node ready')
+    await within(again.node.ready, 'restarted node ready', 5_000)
     again.node.publish(again.registry.register(service('new', 1)).delta)
-    await waitFor(() => a.registry.getService('new').length === 1, 'A sees the new instance')
-    await waitFor(() => a.registry.getService('old').length === 0, 'A drops the old generation')
+    await waitFor('A sees the new instance', () => a.registry.getService('new').length === 1, {
+      timeoutMs: 5_000,
+    })
+    await waitFor('A drops the old generation', () => a.registry.getService('old').length === 0, {
+      timeoutMs: 5_000,
+    })
     expect(a.registry.liveness.gen(b.id)).toBe(again.registry.gen)
   })
 })
@@ -143,20 +165,26 @@ describe('gossip: members known only through sync', () => {
     const c = await startNode({ bootstrap: [a] })
     nodes = [a, c]
     c.node.publish(c.registry.register(service('ghost', 1)).delta)
-    await waitFor(() => a.registry.getService('ghost').length === 1, 'A sees C’s instance')
+    await waitFor('A sees C’s instance', () => a.registry.getService('ghost').length === 1, {
+      timeoutMs: 5_000,
+    })
     await stopAll([c])
-    await waitFor(() => a.registry.liveness.state(c.id) === 'dead', 'A marks C dead', 3_000)
+    await waitFor('A marks C dead', () => a.registry.liveness.state(c.id) === 'dead', {
+      timeoutMs: 3_000,
+    })
 
     // A still stores C's claims (until purgeAfter) and hands them to the joiner.
     const b = await startNode({ bootstrap: [a] })
     nodes = [a, b]
-    await within(b.node.ready, 'B ready')
+    await within(b.node.ready, 'B ready', 5_000)
     expect(b.registry.replica.claimsOf(c.id)).toHaveLength(1)
-    const hidden = await waitFor(
-      () => b.registry.getService('ghost').length === 0,
+    const started = performance.now()
+    await waitFor(
       'B hides the dead member’s instance',
-      4_000,
+      () => b.registry.getService('ghost').length === 0,
+      { timeoutMs: 4_000 },
     )
+    const hidden = performance.now() - started
     console.log(`joiner hid a dead member's instance after ${hidden.toFixed(0)} ms`)
   })
 })

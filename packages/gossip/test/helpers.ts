@@ -14,8 +14,8 @@ import {
 } from '../src/index.js'
 
 /**
- * Real nodes for tests: libp2p on 127.0.0.1, mDNS off, a fresh identity each. Every wait has
- * a deadline and names what it waited for.
+ * Real nodes for tests: libp2p on 127.0.0.1, mDNS off, a fresh identity each. (Waits with a
+ * deadline come from @grapevine/core/testing.)
  */
 
 export interface TestNode {
@@ -73,29 +73,6 @@ export async function startNode(options: TestNodeOptions = {}): Promise<TestNode
 export async function stopAll(nodes: readonly (TestNode | undefined)[]): Promise<void> {
   await Promise.all(nodes.map((node) => node?.node.stop()))
   for (const node of nodes) node?.registry.close()
-}
-
-/** Polls `condition` every few ms until it holds; fails after `ms`, naming `what`. */
-export async function waitFor(condition: () => boolean, what: string, ms = 5_000): Promise<number> {
-  const start = performance.now()
-  while (!condition()) {
-    if (performance.now() - start > ms) throw new Error(`timed out after ${ms} ms: ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 5))
-  }
-  return performance.now() - start
-}
-
-/** Resolves like `promise`, or fails after `ms`, naming `what`. */
-export async function within<T>(promise: Promise<T>, what: string, ms = 5_000): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms)
-  })
-  try {
-    return await Promise.race([promise, deadline])
-  } finally {
-    clearTimeout(timer)
-  }
 }
 
 /** A registration with a distinct endpoint. */

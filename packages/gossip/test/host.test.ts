@@ -1,4 +1,5 @@
 import { createServer } from 'node:net'
+import { waitFor } from '@grapevine/core/testing'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
   ClusterKeyError,
@@ -12,7 +13,6 @@ import {
   peerIdOf,
   unmarshalPrivateKey,
 } from '../src/index.js'
-import { waitFor } from './helpers.js'
 
 async function freePort(): Promise<number> {
   const server = createServer()
@@ -86,7 +86,9 @@ describe('host', () => {
     const clusterKey = generateClusterKey()
     const a = await host({ clusterKey })
     const b = await host({ clusterKey, bootstrap: [a.addresses()[0]!] })
-    await waitFor(() => a.connectedPeers().includes(b.peerId), 'A and B connect')
+    await waitFor('A and B connect', () => a.connectedPeers().includes(b.peerId), {
+      timeoutMs: 5_000,
+    })
 
     const outsider = await host({ redial: { dialTimeout: 1_000 } })
     await expect(outsider.dial(a.addresses()[0]!)).rejects.toThrow()
@@ -105,21 +107,26 @@ describe('host', () => {
     const port = address.split('/')[4]!
     const a = await host({ bootstrap: [address], redial: { initialDelay: 100, maxDelay: 400 } })
     await waitFor(
-      () => a.connectedPeers().includes(first.peerId),
       'A connects to the bootstrap peer',
+      () => a.connectedPeers().includes(first.peerId),
+      { timeoutMs: 5_000 },
     )
 
     await first.stop()
-    await waitFor(() => a.connectedPeers().length === 0, 'A sees it go')
+    await waitFor('A sees it go', () => a.connectedPeers().length === 0, { timeoutMs: 5_000 })
     // Same identity, same port: A's backoff redial finds it again.
     const back = await host({ privateKey, listen: [`/ip4/127.0.0.1/tcp/${port}`] })
-    await waitFor(() => a.connectedPeers().includes(back.peerId), 'A reconnects', 5_000)
+    await waitFor('A reconnects', () => a.connectedPeers().includes(back.peerId), {
+      timeoutMs: 5_000,
+    })
 
     // A shared bootstrap list that contains the node itself does no harm.
     const ownPort = await freePort()
     const own = `/ip4/127.0.0.1/tcp/${ownPort}`
     const selfAware = await host({ listen: [own], bootstrap: [own, address] })
-    await waitFor(() => selfAware.connectedPeers().includes(back.peerId), 'connects to the other')
+    await waitFor('connects to the other', () => selfAware.connectedPeers().includes(back.peerId), {
+      timeoutMs: 5_000,
+    })
     expect(selfAware.connectedPeers()).toEqual([back.peerId])
   })
 })

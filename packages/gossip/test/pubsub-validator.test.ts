@@ -1,4 +1,5 @@
 import { createRegistryNode, PROFILES } from '@grapevine/core'
+import { waitFor } from '@grapevine/core/testing'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
@@ -9,7 +10,7 @@ import {
   MessageType,
   PROTOCOL_VERSION,
 } from '../src/index.js'
-import { service, startNode, stopAll, type TestNode, waitFor } from './helpers.js'
+import { service, startNode, stopAll, type TestNode } from './helpers.js'
 
 /**
  * A raw host that speaks gossipsub on the cluster topic but is not a Grapevine node: it
@@ -25,8 +26,9 @@ async function rogue(
   pubsub.subscribe(topic)
   await host.dial(target.address)
   await waitFor(
-    () => pubsub.getSubscribers(topic).some((peer) => peer.equals(peerIdFromString(target.id))),
     'the rogue sees the node subscribed',
+    () => pubsub.getSubscribers(topic).some((peer) => peer.equals(peerIdFromString(target.id))),
+    { timeoutMs: 5_000 },
   )
   return {
     host,
@@ -52,7 +54,9 @@ describe('pubsub topic validator', () => {
     nodes = [a, b]
     const evil = await rogue(a)
     hosts = [evil.host]
-    await waitFor(() => a.registry.liveness.state(b.id) === 'alive', 'A hears B')
+    await waitFor('A hears B', () => a.registry.liveness.state(b.id) === 'alive', {
+      timeoutMs: 5_000,
+    })
 
     // A DELTA that claims to come from B (well-formed claims, written by B's id), signed by the rogue.
     const forger = createRegistryNode({ nodeId: b.id, gen: 1, now: () => 0, timings: PROFILES.lan })
@@ -70,7 +74,9 @@ describe('pubsub topic validator', () => {
         covered: 0,
       }),
     )
-    await waitFor(() => (a.node.stats().dropped.signer ?? 0) >= 2, 'A drops both forgeries')
+    await waitFor('A drops both forgeries', () => (a.node.stats().dropped.signer ?? 0) >= 2, {
+      timeoutMs: 5_000,
+    })
 
     // The rogue's own, correctly signed message is accepted: the path works, only forgery fails.
     const own = createRegistryNode({
@@ -83,13 +89,19 @@ describe('pubsub topic validator', () => {
     await evil.publish(
       encodePubsubMessage({ v: PROTOCOL_VERSION, t: MessageType.DELTA, hbSeq: 2, ...honest }),
     )
-    await waitFor(() => a.registry.getService('honest').length === 1, 'A accepts the honest DELTA')
+    await waitFor(
+      'A accepts the honest DELTA',
+      () => a.registry.getService('honest').length === 1,
+      { timeoutMs: 5_000 },
+    )
 
     expect(a.registry.getService('forged')).toEqual([])
     expect(a.registry.liveness.state(b.id)).toBe('alive')
     // Rejected messages are not forwarded: B never sees the forgeries either.
     // (Relayed by A's gossipsub mesh, or by anti-entropy if the mesh was not formed yet.)
-    await waitFor(() => b.registry.getService('honest').length === 1, 'B gets the honest DELTA')
+    await waitFor('B gets the honest DELTA', () => b.registry.getService('honest').length === 1, {
+      timeoutMs: 5_000,
+    })
     expect(b.registry.getService('forged')).toEqual([])
   })
 
@@ -112,10 +124,14 @@ describe('pubsub topic validator', () => {
         addrs: ['not a multiaddr'],
       }),
     )
-    await waitFor(() => {
-      const dropped = a.node.stats().dropped
-      return (dropped.decode ?? 0) >= 2 && (dropped.schema ?? 0) >= 1
-    }, 'A counts two decode and one schema drop')
+    await waitFor(
+      'A counts two decode and one schema drop',
+      () => {
+        const dropped = a.node.stats().dropped
+        return (dropped.decode ?? 0) >= 2 && (dropped.schema ?? 0) >= 1
+      },
+      { timeoutMs: 5_000 },
+    )
 
     const honest = {
       v: 1,
@@ -127,8 +143,9 @@ describe('pubsub topic validator', () => {
     } as const
     await evil.publish(encodePubsubMessage(honest))
     await waitFor(
-      () => a.registry.liveness.state(evil.host.peerId) === 'alive',
       'A hears the rogue',
+      () => a.registry.liveness.state(evil.host.peerId) === 'alive',
+      { timeoutMs: 5_000 },
     )
   })
 })

@@ -1,7 +1,7 @@
 import type { Digest } from '@grapevine/core'
+import { within } from '@grapevine/core/testing'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createReadyTracker, type ReadyTrackerInit } from '../src/ready-tracker.js'
-import { within } from './helpers.js'
 
 const digest: Digest = { peerA: { gen: 1, covered: 10, floor: 0 } }
 

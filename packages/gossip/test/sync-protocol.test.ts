@@ -1,4 +1,5 @@
 import { createRegistryNode, PROFILES, type RegistryNode } from '@grapevine/core'
+import { waitFor, within } from '@grapevine/core/testing'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { lpStream } from 'it-length-prefixed-stream'
 import { Packr } from 'msgpackr'
@@ -6,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { createHost, encodeSyncFrame, type Host, MessageType, SYNC_PROTOCOL } from '../src/index.js'
 import { createNetworkCounters } from '../src/network-stats.js'
 import { createSyncProtocol, type SyncProtocol } from '../src/sync-protocol.js'
-import { service, startNode, stopAll, type TestNode, waitFor, within } from './helpers.js'
+import { service, startNode, stopAll, type TestNode } from './helpers.js'
 
 /** A bare host with a registry and the sync protocol, no pubsub channel: sync alone. */
 async function syncOnly(budgetBytes: number): Promise<{
@@ -68,7 +69,9 @@ describe('sync protocol', () => {
     expect(fresh.registry.getService('bulk')).toHaveLength(300)
     expect(a.registry.getService('reverse')).toHaveLength(40)
     expect(fresh.registry.replica.digest()[a.id]).toEqual(a.registry.replica.digest()[a.id])
-    await waitFor(() => a.node.stats().syncSessions >= 1, 'A counts the session it served')
+    await waitFor('A counts the session it served', () => a.node.stats().syncSessions >= 1, {
+      timeoutMs: 5_000,
+    })
   })
 
   it('a late joiner is caught up when ready resolves', async () => {
@@ -78,7 +81,7 @@ describe('sync protocol', () => {
     const start = performance.now()
     const b = await startNode({ bootstrap: [a] })
     nodes.push(b)
-    await within(b.node.ready, 'B ready')
+    await within(b.node.ready, 'B ready', 5_000)
     console.log(
       `late joiner ready with 500 instances after ${(performance.now() - start).toFixed(0)} ms`,
     )
@@ -107,45 +110,52 @@ describe('sync protocol', () => {
 
     const dropped = (reason: string): number => a.node.stats().dropped[reason] ?? 0
     await session((lp) => lp.write(new Uint8Array(64).fill(0xc1)))
-    await waitFor(() => dropped('decode') >= 1, 'a decode drop')
+    await waitFor('a decode drop', () => dropped('decode') >= 1, { timeoutMs: 5_000 })
 
     await session((lp) =>
       lp.write(new Packr({ useRecords: false }).pack({ v: 1, t: MessageType.ACK2 })),
     )
-    await waitFor(() => dropped('schema') >= 1, 'a schema drop')
+    await waitFor('a schema drop', () => dropped('schema') >= 1, { timeoutMs: 5_000 })
 
     await session((lp) =>
       lp.write(encodeSyncFrame({ v: 1, t: MessageType.SYN, cluster: 'other', digest: {} })),
     )
-    await waitFor(() => dropped('cluster') >= 1, 'a cluster drop')
+    await waitFor('a cluster drop', () => dropped('cluster') >= 1, { timeoutMs: 5_000 })
 
     await session(async (lp) => {
       // A length prefix announcing 16 MiB: refused before a byte of it is buffered.
       await lp.unwrap().sink([new Uint8Array([0x80, 0x80, 0x80, 0x08])])
     })
-    await waitFor(() => dropped('oversize') >= 1, 'an oversize drop')
+    await waitFor('an oversize drop', () => dropped('oversize') >= 1, { timeoutMs: 5_000 })
 
     await session(async () => undefined) // opens, says nothing
-    await waitFor(() => dropped('timeout') >= 1 || dropped('stream') >= 1, 'a silent peer dropped')
+    await waitFor(
+      'a silent peer dropped',
+      () => dropped('timeout') >= 1 || dropped('stream') >= 1,
+      { timeoutMs: 5_000 },
+    )
 
     // Still serving: a real node syncs with it and gets its instance.
     const b = await startNode({ bootstrap: [a] })
     nodes.push(b)
-    await within(b.node.ready, 'B ready')
-    await waitFor(() => b.registry.getService('kept').length === 1, 'B gets A’s instance')
+    await within(b.node.ready, 'B ready', 5_000)
+    await waitFor('B gets A’s instance', () => b.registry.getService('kept').length === 1, {
+      timeoutMs: 5_000,
+    })
   })
 
   it('sync repairs what pubsub lost: a write made while the peer was unreachable', async () => {
     const a = await startNode({ timings: { syncInterval: 500 } })
     const b = await startNode({ bootstrap: [a], timings: { syncInterval: 500 } })
     nodes = [a, b]
-    await within(Promise.all([a.node.ready, b.node.ready]), 'ready')
+    await within(Promise.all([a.node.ready, b.node.ready]), 'ready', 5_000)
     // Written to the registry but never published: only anti-entropy can carry it.
     a.registry.register(service('silent', 1))
-    const took = await waitFor(
-      () => b.registry.getService('silent').length === 1,
-      'B gets it by sync',
-    )
+    const started = performance.now()
+    await waitFor('B gets it by sync', () => b.registry.getService('silent').length === 1, {
+      timeoutMs: 5_000,
+    })
+    const took = performance.now() - started
     console.log(`unpublished write repaired by sync after ${took.toFixed(0)} ms`)
   })
 })

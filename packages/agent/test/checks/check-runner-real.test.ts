@@ -1,4 +1,5 @@
 import type { HealthStatus } from '@grapevine/core'
+import { waitFor } from '@grapevine/core/testing'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
   type CheckDefinitionInput,
@@ -7,7 +8,6 @@ import {
   validateChecks,
 } from '../../src/checks/index.js'
 import { startHttpServer, startTcpServer } from './servers.js'
-import { waitFor } from './wait-for.js'
 
 // Real servers on 127.0.0.1, real timers, small intervals. Every wait is on a condition with
 // a deadline.
@@ -57,26 +57,32 @@ describe('check runner against real servers', () => {
     })
     expect(initial).toBe('critical')
 
-    await waitFor(() => runner.status('instance-1') === 'passing', 'first passes')
+    await waitFor('first passes', () => runner.status('instance-1') === 'passing', {
+      timeoutMs: 5_000,
+    })
     expect(requests).toBeGreaterThanOrEqual(2)
 
     // One bad answer among good ones is below the threshold: no flap.
     blips.push(500)
     const before = requests
-    await waitFor(() => requests >= before + 3, 'the blip and two more runs')
+    await waitFor('the blip and two more runs', () => requests >= before + 3, { timeoutMs: 5_000 })
     expect(history).toEqual(['passing'])
 
     code = 429
-    await waitFor(() => runner.status('instance-1') === 'warning', 'warning on 429')
+    await waitFor('warning on 429', () => runner.status('instance-1') === 'warning', {
+      timeoutMs: 5_000,
+    })
     code = 500
-    await waitFor(() => runner.status('instance-1') === 'critical', 'critical on 500')
+    await waitFor('critical on 500', () => runner.status('instance-1') === 'critical', {
+      timeoutMs: 5_000,
+    })
     expect(runner.checks('instance-1')?.[0]).toMatchObject({
       status: 'critical',
       lastResult: 'critical',
       output: expect.stringMatching(/: 500 Internal Server Error/),
     })
     code = 200
-    await waitFor(() => runner.status('instance-1') === 'passing', 'recovery')
+    await waitFor('recovery', () => runner.status('instance-1') === 'passing', { timeoutMs: 5_000 })
     expect(history).toEqual(['passing', 'warning', 'critical', 'passing'])
   })
 
@@ -88,9 +94,13 @@ describe('check runner against real servers', () => {
     cleanup.push(server.close)
     const { runner } = startRunner()
     add(runner, { kind: 'http', url: server.url, interval: 50, timeout: 100 })
-    await waitFor(() => runner.status('instance-1') === 'passing', 'first pass')
+    await waitFor('first pass', () => runner.status('instance-1') === 'passing', {
+      timeoutMs: 5_000,
+    })
     hang = true
-    await waitFor(() => runner.status('instance-1') === 'critical', 'timeout makes it critical')
+    await waitFor('timeout makes it critical', () => runner.status('instance-1') === 'critical', {
+      timeoutMs: 5_000,
+    })
     expect(runner.checks('instance-1')?.[0]?.output).toMatch(/timed out after 100ms/)
   })
 
@@ -98,13 +108,17 @@ describe('check runner against real servers', () => {
     const first = await startTcpServer()
     const { runner } = startRunner()
     add(runner, { kind: 'tcp', address: `127.0.0.1:${first.port}`, interval: 50, timeout: 500 })
-    await waitFor(() => runner.status('instance-1') === 'passing', 'connects')
+    await waitFor('connects', () => runner.status('instance-1') === 'passing', { timeoutMs: 5_000 })
     await first.close()
-    await waitFor(() => runner.status('instance-1') === 'critical', 'refused after close')
+    await waitFor('refused after close', () => runner.status('instance-1') === 'critical', {
+      timeoutMs: 5_000,
+    })
     expect(runner.checks('instance-1')?.[0]?.output).toMatch(/ECONNREFUSED/)
     const again = await startTcpServer(first.port)
     cleanup.push(again.close)
-    await waitFor(() => runner.status('instance-1') === 'passing', 'connects again')
+    await waitFor('connects again', () => runner.status('instance-1') === 'passing', {
+      timeoutMs: 5_000,
+    })
   })
 
   it('expires a TTL check that is not fed; pass restores it', async () => {
@@ -113,7 +127,9 @@ describe('check runner against real servers', () => {
     runner.ttlUpdate('instance-1', 'app', 'pass', 'ready')
     expect(runner.status('instance-1')).toBe('passing')
     const fedAt = performance.now()
-    await waitFor(() => runner.status('instance-1') === 'critical', 'TTL expiry')
+    await waitFor('TTL expiry', () => runner.status('instance-1') === 'critical', {
+      timeoutMs: 5_000,
+    })
     // Timers never fire early; the bound only guards against expiring at once.
     expect(performance.now() - fedAt).toBeGreaterThanOrEqual(95)
     runner.ttlUpdate('instance-1', 'app', 'pass')
@@ -136,7 +152,7 @@ describe('check runner against real servers', () => {
       initialStatus: 'passing',
       deregisterCriticalAfter: 200,
     })
-    await waitFor(() => deregistered.length > 0, 'deregistration')
+    await waitFor('deregistration', () => deregistered.length > 0, { timeoutMs: 5_000 })
     expect(deregistered).toEqual(['instance-1'])
     expect(requests).toBeGreaterThanOrEqual(2) // critical from the first run on, then more runs
     expect(runner.status('instance-1')).toBeUndefined()

@@ -1,3 +1,4 @@
+import { PROFILE_TIMING_KEYS } from '@grapevine/core'
 import { type AgentConfig, DEFAULT_HTTP_ADDR, DEFAULT_LISTEN, LOG_LEVELS } from './agent-config.js'
 
 /** How a value is read from a flag or variable (a string) or from the config file (JSON). */
@@ -12,15 +13,7 @@ export type OptionType =
   | { choices: readonly string[] }
 
 /** Timing fields, set under `AgentConfig.timings`; the rest are top-level fields. */
-export const TIMING_KEYS = [
-  'heartbeatInterval',
-  'suspectAfter',
-  'deadAfter',
-  'purgeAfter',
-  'syncInterval',
-  'tombstoneTtl',
-  'readyTimeout',
-] as const
+export const TIMING_KEYS = [...PROFILE_TIMING_KEYS, 'readyTimeout'] as const
 export type TimingKey = (typeof TIMING_KEYS)[number]
 
 export type ConfigKey = Exclude<keyof AgentConfig, 'timings'> | TimingKey

@@ -15,6 +15,31 @@ export interface LoopbackLauncherInit {
 }
 
 /**
+ * `grapevine agent` flags for a node on 127.0.0.1 without mDNS, listening (libp2p and HTTP) on
+ * ports the OS picks, bootstrapping to `bootstrap`, then `extraArgs`.
+ */
+export function loopbackAgentArgs(init: {
+  cluster: string
+  dataDir: string
+  bootstrap?: readonly string[]
+  extraArgs?: readonly string[]
+}): string[] {
+  return [
+    '--cluster',
+    init.cluster,
+    '--listen',
+    '/ip4/127.0.0.1/tcp/0',
+    '--mdns=false',
+    '--http-addr',
+    '127.0.0.1:0',
+    '--data-dir',
+    init.dataDir,
+    ...(init.bootstrap ?? []).flatMap((address) => ['--bootstrap', address]),
+    ...(init.extraArgs ?? []),
+  ]
+}
+
+/**
  * The demo cluster on 127.0.0.1 without mDNS: node-1 starts first on a free port and every
  * other node bootstraps to its address. Works anywhere, needs no privileges, sends nothing
  * off the machine. Each node gets its own data dir under one temp dir, removed at cleanup.
@@ -25,23 +50,15 @@ export function createLoopbackLauncher(init: LoopbackLauncherInit): ClusterLaunc
   let cleanup: Promise<void> | undefined
 
   const start = async (name: string, bootstrap: string[], signal: AbortSignal) => {
-    const args = [
-      '--cluster',
-      init.cluster,
-      '--listen',
-      '/ip4/127.0.0.1/tcp/0',
-      '--mdns=false',
-      '--http-addr',
-      '127.0.0.1:0',
-      '--data-dir',
-      join(root!, name),
-      ...bootstrap.flatMap((address) => ['--bootstrap', address]),
-      ...(init.extraArgs ?? []),
-    ]
     const node = await spawnAgent({
       name,
       command: init.command,
-      args,
+      args: loopbackAgentArgs({
+        cluster: init.cluster,
+        dataDir: join(root!, name),
+        bootstrap,
+        extraArgs: init.extraArgs,
+      }),
       startTimeoutMs: init.startTimeoutMs ?? 30_000,
       signal,
     })
