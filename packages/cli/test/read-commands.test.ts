@@ -57,12 +57,33 @@ describe('grapevine service NAME', () => {
     expect(await run('service', 'web', '--all')).toBe(0)
     expect(cli.io.out()).toBe(
       [
-        'ID     VERSION  STATUS    ENDPOINTS              TAGS  METADATA  NODE',
-        'web-1  v1       passing   http://127.0.0.1:8080  edge  zone=a    node-a',
-        'web-2  v2       critical  -                      -     -         node-a',
+        'ID     VERSION  STATUS    ENDPOINTS              TAGS  METADATA  NODE    CHECKS',
+        'web-1  v1       passing   http://127.0.0.1:8080  edge  zone=a    node-a  -',
+        'web-2  v2       critical  -                      -     -         node-a  -',
         '',
       ].join('\n'),
     )
+  })
+
+  it("shows the state of each check of this agent's instances, in the table and in JSON", async () => {
+    await seed()
+    Object.assign(server.agent, {
+      checks: (id: string) =>
+        id === 'web-1' ? [{ id: 'http-0', status: 'passing', output: '200 OK' }] : undefined,
+    })
+    expect(await run('service', 'web')).toBe(0)
+    expect(cli.io.out()).toBe(
+      [
+        'ID     VERSION  STATUS   ENDPOINTS              TAGS  METADATA  NODE    CHECKS',
+        'web-1  v1       passing  http://127.0.0.1:8080  edge  zone=a    node-a  http-0:passing',
+        '',
+      ].join('\n'),
+    )
+    cli.io = createMemoryIo({ env: { GRAPEVINE_HTTP_ADDR: server.addr } })
+    expect(await run('service', 'web', '--json')).toBe(0)
+    expect(JSON.parse(cli.io.out())[0].checks).toEqual([
+      { id: 'http-0', status: 'passing', output: '200 OK' },
+    ])
   })
 
   it('applies filters and prints JSON', async () => {
