@@ -27,7 +27,8 @@ describe('agents in separate processes', () => {
     return agent
   }
 
-  const seenBy = (agent: GrapevineAgent, name: string): ServiceInstance[] => agent.getService(name)
+  const seenBy = (agent: GrapevineAgent, name: string): readonly ServiceInstance[] =>
+    agent.getService(name)
 
   beforeAll(async () => {
     observer = await createAgent(loopbackOptions({ cluster: 'processes' }))

@@ -63,7 +63,7 @@ export interface Registrar {
 
 /** The go-kratos `Discovery` shape, answered from the local replica. */
 export interface Discovery {
-  getService(name: string): ServiceInstance[]
+  getService(name: string): readonly ServiceInstance[]
   watch(name: string, query?: ServiceQuery): Watcher
 }
 
@@ -96,8 +96,11 @@ export interface Agent extends Registrar, Discovery {
   readonly addresses: readonly string[]
   /** Resolves once the agent has caught up with the peers it found at start. */
   readonly ready: Promise<void>
-  /** Healthy instances of one service (see `ServiceQuery.includeCritical`). */
-  getService(name: string): ServiceInstance[]
+  /**
+   * Healthy instances of one service (see `ServiceQuery.includeCritical`). The array is the
+   * view's cached, frozen one (this is what makes the call O(1)): copy it to sort or change.
+   */
+  getService(name: string): readonly ServiceInstance[]
   /** Instances of one service that match every filter. */
   service(name: string, query?: ServiceQuery): ServiceInstance[]
   /** Every service with its healthy instances, optionally only instances with all `tags`. */

@@ -193,7 +193,7 @@ export function createRegistryNode(init: RegistryNodeInit): RegistryNode {
       return transitions
     },
 
-    getService: (name) => view.healthy(name) as ServiceInstance[],
+    getService: (name) => view.healthy(name),
     service: (name, query) => queryService(view, name, query) as ServiceInstance[],
     services: (query) => queryServices(view, query) as Map<string, ServiceInstance[]>,
     localInstances: () =>
