@@ -1,0 +1,313 @@
+/**
+ * One agent per process, N processes: idle traffic, kill -9 and SIGSTOP.
+ *
+ * - Idle: the converged cluster sits for `idleMs`; per node, the deltas of `agent.stats()`
+ *   bytesIn/bytesOut (Grapevine's message payloads) and of the process's TCP socket bytes
+ *   (everything libp2p sends: Noise, Yamux, gossipsub control and duplicates, identify, ping).
+ * - kill -9: SIGKILL one node; the time until every other node's `events()` stream reported
+ *   the delete of each of its instances. Then a fresh node takes its place.
+ * - SIGSTOP: the same with a node that goes silent without closing its connections; it is
+ *   SIGKILLed once measured.
+ *
+ * The seed (slot 0) is never the victim, so replacements always have a bootstrap address.
+ * Victims rotate over the other slots. Before each run the cluster is converged again: every
+ * node shows every instance and every process has a TCP connection to each other node.
+ */
+import type { AgentHost } from '../support/agent-host.js'
+import { wallNow } from '../support/protocol.js'
+import { coresBusy, machineCpu, round, type Summary, summarize } from '../support/stats.js'
+import {
+  BASE_OPTIONS,
+  type BenchContext,
+  type ContendedSummary,
+  contended,
+  keysOf,
+  type Ledger,
+  missingIds,
+  sleep,
+  waitForMembership,
+  waitUntil,
+} from './context.js'
+
+export interface FailureSpec {
+  nodes: number
+  instancesPerNode: number
+  idleMs: number
+  kills: number
+  stops: number
+}
+
+export interface FailureRuns {
+  runs: number
+  /** Per run: until the last other node hid the victim's instances, ms. */
+  everywhere: ContendedSummary
+  /** Per (run, other node): until that node hid them, ms. */
+  perObserver: Summary
+  /** Per run: until the first other node hid them, ms. */
+  first: Summary
+  /** Runs where some node still showed the victim's instances at the deadline. */
+  incomplete: number
+  /** Delete causes reported. */
+  causes: Record<string, number>
+}
+
+export interface IdleFigures {
+  seconds: number
+  /** Per node per second. */
+  appBytesIn: Summary
+  appBytesOut: Summary
+  wireBytesIn: Summary
+  wireBytesOut: Summary
+  appMessagesIn: Summary
+  appMessagesOut: Summary
+  cpuPercent: Summary
+  openSockets: Summary
+  /** Cores busy machine-wide during the window (ours and everyone else's). */
+  machineCoresBusy: number
+  /** Of which the cluster's processes. */
+  ourCores: number
+}
+
+export interface FailureResult {
+  nodes: number
+  instancesPerNode: number
+  idle: IdleFigures
+  kill: FailureRuns
+  stop: FailureRuns
+  /** Registrations of a fresh node (right after `ready`) until every node saw them, ms. */
+  freshRegistration: Summary
+  /** Fully connected (each process ≥ nodes − 1 TCP sockets) before every run. */
+  connectedBeforeRuns: boolean
+}
+
+const SERVICE = 'bench-fail'
+const GONE_DEADLINE_MS = 10_000
+
+export async function failures(ctx: BenchContext, spec: FailureSpec): Promise<FailureResult> {
+  const ledger = ctx.ledger(`kill -9 / SIGSTOP, ${spec.nodes} processes`)
+  const slots: AgentHost[] = []
+  const owned = new Map<AgentHost, string[]>()
+  const fresh: number[] = []
+  let generation = 0
+  let connectedBeforeRuns = true
+
+  const live = () => slots.filter((host) => host.alive)
+
+  /** Starts a node for slot `slot`, registers its instances, waits until everyone has them. */
+  async function fill(slot: number, host: AgentHost): Promise<void> {
+    const seed = slot === 0 ? undefined : slots[0]!.agents[0]!
+    await host.add(
+      1,
+      seed === undefined ? BASE_OPTIONS : { ...BASE_OPTIONS, bootstrap: seed.addresses },
+    )
+    await host.call('ready')
+    await host.call('track', SERVICE)
+    slots[slot] = host
+  }
+
+  async function registerAll(hosts: AgentHost[], measure: boolean): Promise<void> {
+    const pending: { id: string; t0: number }[] = []
+    await Promise.all(
+      hosts.map(async (host) => {
+        const ids: string[] = []
+        for (let j = 0; j < spec.instancesPerNode; j++) {
+          const id = `${host.label}-i${j}`
+          const result = await host.register(0, {
+            id,
+            name: SERVICE,
+            version: 'v1.0.0',
+            endpoints: [`http://10.2.${slots.indexOf(host)}.${j}:8080`],
+            metadata: { bench: 'failures' },
+          })
+          ledger.made++
+          ids.push(id)
+          pending.push({ id, t0: ctx.toLocal(host.label, result.t0) })
+        }
+        owned.set(host, ids)
+      }),
+    )
+    const keys = keysOf(live())
+    const ok = await ctx.log.waitFor(
+      () => pending.every(({ id }) => ctx.log.addedEverywhere(id, keys)),
+      GONE_DEADLINE_MS,
+    )
+    if (!ok) ledger.late += pending.filter(({ id }) => !ctx.log.addedEverywhere(id, keys)).length
+    if (measure) {
+      for (const { id, t0 } of pending) {
+        const seen = ctx.log.adds.get(id)
+        if (seen !== undefined && keys.every((key) => seen.has(key))) {
+          fresh.push(Math.max(...[...seen.values()].map((s) => s.t - t0)))
+        }
+      }
+    }
+  }
+
+  /** Every node shows every live instance, and every process has a socket to each other node. */
+  async function converge(): Promise<void> {
+    const expected = live().flatMap((host) => owned.get(host) ?? [])
+    const shown = await waitUntil(
+      async () => (await missingIds(live(), SERVICE, expected)).size === 0,
+      15_000,
+      100,
+    )
+    if (!shown) ledger.notes.push('a node lacked some instances when a run started')
+    const connected = await waitUntil(
+      async () => {
+        const snaps = await Promise.all(live().map((host) => host.snapshot()))
+        return snaps.every((snap) => snap.wire.openSockets >= spec.nodes - 1)
+      },
+      15_000,
+      100,
+    )
+    if (!connected) connectedBeforeRuns = false
+    await sleep(1_000)
+  }
+
+  async function replace(slot: number, measure: boolean): Promise<void> {
+    const host = await ctx.spawn(`fail-n${slot}-g${++generation}`)
+    await fill(slot, host)
+    await registerAll([host], measure)
+  }
+
+  async function run(signal: 'SIGKILL' | 'SIGSTOP', runs: number, firstVictim: number) {
+    const everywhere: { t0: number; ms: number }[] = []
+    const perObserver: number[] = []
+    const first: number[] = []
+    const causes: Record<string, number> = {}
+    let incomplete = 0
+    for (let r = 0; r < runs; r++) {
+      const slot = 1 + ((firstVictim + r) % (spec.nodes - 1))
+      const victim = slots[slot]!
+      const victimIds = owned.get(victim)!
+      const observers = keysOf(live().filter((host) => host !== victim))
+      const t0 = wallNow()
+      const signalled = victim.signal(signal)
+      const gone = await ctx.log.waitFor(
+        () => ctx.log.deletedEverywhere(victimIds, observers),
+        GONE_DEADLINE_MS,
+      )
+      await signalled
+      if (gone) {
+        const times = observers.map((key) =>
+          Math.max(
+            ...victimIds.map((id) => {
+              const sighting = ctx.log.deletes.get(id)!.get(key)!
+              causes[sighting.cause] = (causes[sighting.cause] ?? 0) + 1
+              return sighting.t - t0
+            }),
+          ),
+        )
+        everywhere.push({ t0, ms: Math.max(...times) })
+        first.push(Math.min(...times))
+        perObserver.push(...times)
+      } else {
+        incomplete++
+      }
+      if (signal === 'SIGSTOP') await victim.signal('SIGKILL')
+      await victim.exited
+      // Still shown anywhere after the delete events? (That would be a flap.)
+      const views = await Promise.all(live().map((host) => host.call<string[][]>('ids', SERVICE)))
+      const shownAfter = views.flat(2).filter((id) => victimIds.includes(id)).length
+      if (shownAfter > 0)
+        ledger.notes.push(`${signal} run ${r}: victim instances still shown after the run`)
+      owned.delete(victim)
+      await replace(slot, true)
+      await converge()
+    }
+    await sleep(250) // the CPU sampler passes the last run
+    return {
+      runs,
+      everywhere: contended(
+        everywhere.map(({ t0, ms }) => ({ ms, cpu: ctx.cpu.between(t0, t0 + ms) })),
+      ),
+      perObserver: summarize(perObserver),
+      first: summarize(first),
+      incomplete,
+      causes,
+    }
+  }
+
+  try {
+    // The seed first, then the others in parallel, each in its own process.
+    const spawned = await Promise.all(
+      Array.from({ length: spec.nodes }, (_, i) => ctx.spawn(`fail-n${i}-g0`)),
+    )
+    await fill(0, spawned[0]!)
+    await Promise.all(spawned.slice(1).map((host, i) => fill(i + 1, host)))
+    await waitForMembership(slots, spec.nodes, 30_000)
+    await registerAll(slots, false)
+    await converge()
+
+    // Idle: a little more settling, then the window.
+    await sleep(2_000)
+    const before = await Promise.all(slots.map((host) => host.snapshot()))
+    const cpuBefore = machineCpu()
+    await sleep(spec.idleMs)
+    const cpuAfter = machineCpu()
+    const after = await Promise.all(slots.map((host) => host.snapshot()))
+    const idle = idleFigures(before, after, coresBusy(cpuBefore, cpuAfter))
+
+    const kill = await run('SIGKILL', spec.kills, 0)
+    const stop = await run('SIGSTOP', spec.stops, spec.kills)
+
+    // Lost registrations: every instance of a live node must be shown by every live node.
+    const expected = live().flatMap((host) => owned.get(host) ?? [])
+    const missing = await missingIds(live(), SERVICE, expected)
+    countLost(ledger, missing, live().length)
+
+    return {
+      nodes: spec.nodes,
+      instancesPerNode: spec.instancesPerNode,
+      idle,
+      kill,
+      stop,
+      freshRegistration: summarize(fresh),
+      connectedBeforeRuns,
+    }
+  } finally {
+    await Promise.all(slots.map((host) => host.close()))
+  }
+}
+
+function countLost(ledger: Ledger, missing: Set<string>, nodes: number): void {
+  ledger.lost = missing.size
+  if (missing.size > 0) {
+    ledger.notes.push(`not shown on all ${nodes} live nodes at the end: ${[...missing].join(', ')}`)
+  }
+}
+
+function idleFigures(
+  before: Awaited<ReturnType<AgentHost['snapshot']>>[],
+  after: Awaited<ReturnType<AgentHost['snapshot']>>[],
+  machineCoresBusy: number,
+): IdleFigures {
+  const perSecond = (pick: (i: number) => number) =>
+    summarize(
+      after.map((snap, i) => (pick(i) * 1000) / (snap.t - before[i]!.t)),
+      0,
+    )
+  const agent = (snaps: typeof before, i: number) => snaps[i]!.agents[0]!
+  const seconds = (after[0]!.t - before[0]!.t) / 1000
+  return {
+    seconds: round(seconds, 1),
+    appBytesIn: perSecond((i) => agent(after, i).bytesIn - agent(before, i).bytesIn),
+    appBytesOut: perSecond((i) => agent(after, i).bytesOut - agent(before, i).bytesOut),
+    wireBytesIn: perSecond((i) => after[i]!.wire.read - before[i]!.wire.read),
+    wireBytesOut: perSecond((i) => after[i]!.wire.written - before[i]!.wire.written),
+    appMessagesIn: perSecond((i) => agent(after, i).messagesIn - agent(before, i).messagesIn),
+    appMessagesOut: perSecond((i) => agent(after, i).messagesOut - agent(before, i).messagesOut),
+    cpuPercent: summarize(
+      after.map((snap) => (100 * snap.cpuMs) / snap.spanMs),
+      1,
+    ),
+    openSockets: summarize(
+      after.map((snap) => snap.wire.openSockets),
+      0,
+    ),
+    machineCoresBusy,
+    ourCores: round(
+      after.reduce((sum, snap) => sum + snap.cpuMs / snap.spanMs, 0),
+      2,
+    ),
+  }
+}
