@@ -12,6 +12,7 @@ import {
   createGossipNode,
   createHost,
   generatePrivateKey,
+  livenessTickInterval,
   marshalPrivateKey,
   type PrivateKey,
   unmarshalPrivateKey,
@@ -65,6 +66,7 @@ export async function createAgent(options: AgentOptions = {}): Promise<Grapevine
     now,
     timings,
     tombstoneTtl: timings.tombstoneTtl,
+    tickInterval: livenessTickInterval(timings.heartbeatInterval),
   })
   const gossip = createGossipNode(
     {

@@ -39,7 +39,10 @@ export interface Liveness {
   disconnected(origin: string): LivenessTransition | undefined
   /** The origin said LEAVE. */
   left(origin: string, gen: number): LivenessTransition | undefined
-  /** Advances time: returns every transition that is due, and origins due for purge. */
+  /**
+   * Advances time: returns every transition that is due, and origins due for purge. With a
+   * `tickInterval`, a gap past twice it is taken as this node's own stall, not others' silence.
+   */
   tick(): { transitions: LivenessTransition[]; purge: string[] }
   state(origin: string): MemberState | undefined
   gen(origin: string): number | undefined

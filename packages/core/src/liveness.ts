@@ -5,6 +5,12 @@ export interface LivenessInit {
   /** Monotonic milliseconds. */
   now: () => number
   timings: LivenessTimings
+  /**
+   * How often the driver calls `tick()`, in ms. When set, a gap of more than twice this
+   * between ticks is taken as this node's own stall and credited to every lease (see
+   * `stallCredit`). Unset (pure tests that jump the clock), no credit is given.
+   */
+  tickInterval?: number
 }
 
 /** Where silence alone takes an origin; `purge` means its claims may be dropped for good. */
@@ -32,6 +38,14 @@ export function disconnectGrace(timings: LivenessTimings): number {
 }
 
 /** True when `(gen, hbSeq)` advances lexicographically over `(lastGen, lastHbSeq)`. */
+/**
+ * How much of the time since the previous tick was this node's own stall: everything past two
+ * tick intervals (one late tick is timer jitter, not a stall).
+ */
+export function stallCredit(sinceLastTick: number, tickInterval: number): number {
+  return Math.max(0, sinceLastTick - 2 * tickInterval)
+}
+
 export function advances(gen: number, hbSeq: number, lastGen: number, lastHbSeq: number): boolean {
   return gen > lastGen || (gen === lastGen && hbSeq > lastHbSeq)
 }
@@ -54,6 +68,7 @@ interface OriginRecord {
 export function createLiveness(init: LivenessInit): Liveness {
   const { now, timings } = init
   const records = new Map<string, OriginRecord>()
+  let lastTick: number | undefined
 
   function move(
     origin: string,
@@ -125,7 +140,20 @@ export function createLiveness(init: LivenessInit): Liveness {
       const time = now()
       const transitions: LivenessTransition[] = []
       const purge: string[] = []
+      // Our own stall is not their silence: if this node could not run (a long GC, a
+      // saturated CPU), heartbeats sat unread in its sockets. The stall is credited to every
+      // lease, in the spirit of memberlist's Lifeguard, so a busy node does not expire live
+      // peers; a truly dead one is noticed that much later.
+      const stall =
+        lastTick === undefined || init.tickInterval === undefined
+          ? 0
+          : stallCredit(time - lastTick, init.tickInterval)
+      lastTick = time
       for (const [origin, record] of records) {
+        if (stall > 0) {
+          record.lastHeard += stall
+          if (record.deadAt !== undefined) record.deadAt += stall
+        }
         const verdict = verdictForSilence(time - record.lastHeard, timings)
         if (record.state === 'alive' || record.state === 'suspect') {
           const dead =

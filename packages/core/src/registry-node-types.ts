@@ -16,6 +16,11 @@ export interface RegistryNodeInit {
   timings: LivenessTimings
   /** @default 60_000 */
   tombstoneTtl?: number
+  /**
+   * How often the driver calls `tick()`, in ms; lets liveness tell this node's own stalls
+   * from peers' silence (see `LivenessInit.tickInterval`). Unset: no stall credit.
+   */
+  tickInterval?: number
 }
 
 /**

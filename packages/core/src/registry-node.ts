@@ -47,7 +47,11 @@ export function createRegistryNode(init: RegistryNodeInit): RegistryNode {
   const generateId = init.generateId ?? (() => crypto.randomUUID())
   const replica = createReplica({ now, tombstoneTtl: init.tombstoneTtl ?? DEFAULT_TOMBSTONE_TTL })
   const writer = createClaimWriter({ origin: nodeId, gen, replica })
-  const liveness = createLiveness({ now, timings })
+  const liveness = createLiveness({
+    now,
+    timings,
+    ...(init.tickInterval !== undefined && { tickInterval: init.tickInterval }),
+  })
   const view = createView()
   const hub = createWatchHub()
 

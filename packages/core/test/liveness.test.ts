@@ -4,6 +4,7 @@ import {
   createLiveness,
   disconnectGrace,
   type SilenceVerdict,
+  stallCredit,
   verdictForSilence,
 } from '../src/liveness.js'
 import type { Liveness, LivenessTimings } from '../src/liveness-types.js'
@@ -83,6 +84,25 @@ describe('liveness', () => {
     liveness.forget('a')
     expect(liveness.tick().purge).toEqual([])
     expect(liveness.state('a')).toBeUndefined()
+  })
+
+  it('does not count its own stall as peers’ silence, when it knows its tick interval', () => {
+    const clock = manualClock()
+    const liveness = createLiveness({ now: clock.now, timings: T, tickInterval: 250 })
+    liveness.heard('a', 1, 1)
+    liveness.tick()
+    // This node could not run for 5 s: a's heartbeats sat unread; its lease is extended.
+    clock.advance(5_000)
+    expect(liveness.tick().transitions).toEqual([])
+    expect(liveness.state('a')).toBe('alive')
+    // Regular ticks and real silence still expire it.
+    for (let t = 0; t < 2_600; t += 250) {
+      clock.advance(250)
+      liveness.tick()
+    }
+    expect(liveness.state('a')).toBe('dead')
+    expect(stallCredit(400, 250)).toBe(0)
+    expect(stallCredit(1_500, 250)).toBe(1_000)
   })
 
   it('a late tick goes straight from alive to dead', () => {

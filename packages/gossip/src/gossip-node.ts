@@ -75,6 +75,15 @@ export interface GossipNode {
   stats(): NetworkStats
 }
 
+/**
+ * How often the gossip node drives the registry's liveness: twice per heartbeat, so a lease
+ * runs out at most half a heartbeat late. The registry node should be created with it as
+ * `tickInterval`, so that it can tell its own stalls from its peers' silence.
+ */
+export function livenessTickInterval(heartbeatInterval: number): number {
+  return Math.max(10, heartbeatInterval / 2)
+}
+
 /** Waits for `work` at most `ms` milliseconds, without leaving a timer behind. */
 async function settleWithin(work: Promise<unknown>, ms: number): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined
@@ -245,7 +254,7 @@ export function createGossipNode(
       tracker.start()
       scheduler.start()
       if ((init.maxPeers ?? 16) > 0) keeper.start()
-      ticker = setInterval(tick, Math.max(10, init.heartbeatInterval / 2))
+      ticker = setInterval(tick, livenessTickInterval(init.heartbeatInterval))
     },
 
     publish(delta) {

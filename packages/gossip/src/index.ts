@@ -40,6 +40,7 @@ export {
   type GossipNode,
   type GossipNodeComponents,
   type GossipNodeInit,
+  livenessTickInterval,
 } from './gossip-node.js'
 export { createHost, type Host, type HostInit, type HostLibp2p, type HostServices } from './host.js'
 export {

@@ -11,6 +11,7 @@ import {
   type GossipNodeInit,
   type Host,
   type HostInit,
+  livenessTickInterval,
 } from '../src/index.js'
 
 /**
@@ -54,6 +55,7 @@ export async function startNode(options: TestNodeOptions = {}): Promise<TestNode
     now,
     timings,
     tombstoneTtl: timings.tombstoneTtl,
+    tickInterval: livenessTickInterval(timings.heartbeatInterval),
   })
   const node = createGossipNode(
     {
