@@ -76,6 +76,28 @@ function list(fields: Fields, name: string, maxItems: number): unknown[] {
 }
 
 /** The envelope's checks on top of `validateClaim`: ascending seqs in `(after, upTo]`. */
+/**
+ * Puts back what the sender left out of a claim because its envelope implies it (see
+ * `compactClaim` in codec.ts): origin, generation, and a live instance's id and node.
+ */
+function expandClaim(item: unknown, origin: string, gen: number): unknown {
+  if (!isFields(item)) return item
+  // A claim may still spell them out, but then they must agree with the envelope.
+  if (item.origin !== undefined && item.origin !== origin) {
+    throw schema('claim.origin must equal the message origin')
+  }
+  if (item.gen !== undefined && item.gen !== gen) {
+    throw schema('claim.gen must equal the message gen')
+  }
+  const instance = item.instance
+  return {
+    ...item,
+    origin,
+    gen,
+    instance: isFields(instance) ? { id: item.id, node: origin, ...instance } : instance,
+  }
+}
+
 function claimsOf(
   raw: unknown[],
   origin: string,
@@ -88,12 +110,10 @@ function claimsOf(
   for (const item of raw) {
     let claim: Claim
     try {
-      claim = validateClaim(item)
+      claim = validateClaim(expandClaim(item, origin, gen))
     } catch (err) {
       throw schema(err instanceof GrapevineError ? err.message : 'invalid claim')
     }
-    if (claim.origin !== origin) throw schema('claim.origin must equal the message origin')
-    if (claim.gen !== gen) throw schema('claim.gen must equal the message gen')
     if (claim.seq <= last || claim.seq > upTo) {
       throw schema('claims must be in ascending seq inside the declared range')
     }
