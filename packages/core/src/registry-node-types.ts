@@ -45,8 +45,9 @@ export interface RegistryNode extends AgentReads {
   /** Tombstones every instance of this node (for `leave()`); undefined when it has none. */
   deregisterAll(): Delta | undefined
   /**
-   * Re-issues every live claim of this node with a fresh version vector. Called once the node
-   * has caught up after start, so that its claims supersede what it could not see before.
+   * Re-issues, with a fresh version vector, every live claim of this node that another node's
+   * claim on the same id does not precede. Called once the node has caught up after start, so
+   * that its claims supersede what it could not see before; undefined when none needs it.
    */
   restamp(): Delta | undefined
 

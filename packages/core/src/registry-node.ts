@@ -16,6 +16,7 @@ import type { RegistryNode, RegistryNodeInit } from './registry-node-types.js'
 import { createReplica } from './replica.js'
 import type { ApplyResult, Delta, SyncPart } from './replica-types.js'
 import { isVisibleState } from './resolve.js'
+import { compareVectors } from './version-vector.js'
 import { createView } from './view.js'
 import { createWatchHub } from './watch.js'
 
@@ -158,9 +159,17 @@ export function createRegistryNode(init: RegistryNodeInit): RegistryNode {
     },
 
     restamp() {
-      const own = ownLiveClaims()
-      if (own.length === 0) return undefined
-      return write(own.map((claim) => ({ id: claim.id, instance: claim.instance })))
+      // Only claims that some other node's claim does not precede need a fresh vector; a
+      // restart with many registrations and no competition rewrites nothing.
+      const stale = ownLiveClaims().filter((own) =>
+        replica
+          .claimsFor(own.id)
+          .some(
+            (other) => other.origin !== nodeId && compareVectors(other.vv, own.vv) !== 'before',
+          ),
+      )
+      if (stale.length === 0) return undefined
+      return write(stale.map((claim) => ({ id: claim.id, instance: claim.instance })))
     },
 
     applyDelta: (delta: Delta) => applyRemote(delta, (admitted) => replica.applyDelta(admitted)),

@@ -153,6 +153,9 @@ describe('registry node: own writes', () => {
     expect(a.conflicts()).toEqual([])
     b.applyDelta(delta!)
     expect(b.getService('svc')[0]?.node).toBe('A')
+    // Nothing competes any more: a second restamp rewrites nothing.
+    a.register({ id: 'y', name: 'other' })
+    expect(a.restamp()).toBeUndefined()
   })
 })
 
