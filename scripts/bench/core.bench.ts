@@ -14,14 +14,8 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { arch, cpus, platform } from 'node:os'
-import {
-  type Claim,
-  createRegistryNode,
-  type Delta,
-  PROFILES,
-  type RegistryNode,
-  validateClaim,
-} from '../../packages/core/src/index.js'
+import { createRegistryNode, PROFILES, type RegistryNode } from '../../packages/core/src/index.js'
+import { originDeltas } from './support/bench-claims.js'
 
 const INSTANCES = 100_000
 const SERVICES = 10_000
@@ -39,47 +33,6 @@ function heapUsed(): number {
   return process.memoryUsage().heapUsed
 }
 
-/** One origin's writes as the wire would deliver them: plain objects, validated on receipt. */
-function originDeltas(origin: number, perOrigin: number): Delta[] {
-  const deltas: Delta[] = []
-  const originId = `node-${String(origin).padStart(3, '0')}`
-  for (let from = 1; from <= perOrigin; from += DELTA_SIZE) {
-    const claims: Claim[] = []
-    for (let seq = from; seq < from + DELTA_SIZE && seq <= perOrigin; seq++) {
-      const n = origin * perOrigin + seq - 1
-      const id = `inst-${n}`
-      const ip = `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`
-      claims.push(
-        validateClaim({
-          origin: originId,
-          gen: 1,
-          seq,
-          id,
-          vv: { [originId]: seq },
-          instance: {
-            id,
-            name: `service-${n % SERVICES}`,
-            version: `v1.${n % 7}.0`,
-            metadata: { zone: `zone-${n % 3}`, weight: String(n % 100), owner: `team-${n % 50}` },
-            endpoints: [`grpc://${ip}:9000?isSecure=false`, `http://${ip}:8080`],
-            tags: [n % 2 === 0 ? 'edge' : 'core'],
-            status: 'passing',
-            node: originId,
-          },
-        }),
-      )
-    }
-    deltas.push({
-      origin: originId,
-      gen: 1,
-      fromSeq: from,
-      toSeq: from + claims.length - 1,
-      claims,
-    })
-  }
-  return deltas
-}
-
 function build(): { node: RegistryNode; buildMs: number; heapBytes: number; baseBytes: number } {
   const baseBytes = heapUsed()
   const node = createRegistryNode({
@@ -88,10 +41,12 @@ function build(): { node: RegistryNode; buildMs: number; heapBytes: number; base
     now: () => performance.now(),
     timings: PROFILES.lan,
   })
-  const perOrigin = INSTANCES / ORIGINS
   let buildMs = 0
   for (let origin = 0; origin < ORIGINS; origin++) {
-    const deltas = originDeltas(origin, perOrigin)
+    const deltas = originDeltas(
+      { instances: INSTANCES, origins: ORIGINS, services: SERVICES, deltaSize: DELTA_SIZE },
+      origin,
+    )
     const start = performance.now()
     for (const delta of deltas) node.applyDelta(delta)
     buildMs += performance.now() - start

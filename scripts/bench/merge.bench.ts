@@ -16,14 +16,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { arch, cpus, platform } from 'node:os'
 import {
-  type Claim,
   createReplica,
-  type Delta,
   type Digest,
   type Replica,
   type SyncPart,
-  validateClaim,
 } from '../../packages/core/src/index.js'
+import { benchDeltas } from './support/bench-claims.js'
 
 const INSTANCES = 100_000
 const ORIGINS = 100
@@ -35,43 +33,6 @@ const GOAL_CLAIMS_PER_SECOND = 200_000
 const gc: (() => void) | undefined = (globalThis as { gc?: () => void }).gc
 
 /** Every origin's writes as the wire would deliver them: validated on receipt. */
-function deltas(): Delta[] {
-  const out: Delta[] = []
-  const perOrigin = INSTANCES / ORIGINS
-  for (let origin = 0; origin < ORIGINS; origin++) {
-    const originId = `node-${String(origin).padStart(3, '0')}`
-    for (let from = 1; from <= perOrigin; from += DELTA_SIZE) {
-      const claims: Claim[] = []
-      for (let seq = from; seq < from + DELTA_SIZE && seq <= perOrigin; seq++) {
-        const n = origin * perOrigin + seq - 1
-        const id = `inst-${n}`
-        const ip = `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`
-        claims.push(
-          validateClaim({
-            origin: originId,
-            gen: 1,
-            seq,
-            id,
-            vv: { [originId]: seq },
-            instance: {
-              id,
-              name: `service-${n % 10_000}`,
-              version: `v1.${n % 7}.0`,
-              metadata: { zone: `zone-${n % 3}`, weight: String(n % 100), owner: `team-${n % 50}` },
-              endpoints: [`grpc://${ip}:9000?isSecure=false`, `http://${ip}:8080`],
-              tags: [n % 2 === 0 ? 'edge' : 'core'],
-              status: 'passing',
-              node: originId,
-            },
-          }),
-        )
-      }
-      out.push({ origin: originId, gen: 1, fromSeq: from, toSeq: from + claims.length - 1, claims })
-    }
-  }
-  return out
-}
-
 const fresh = (): Replica => createReplica({ now: () => performance.now(), tombstoneTtl: 60_000 })
 
 function median(values: number[]): number {
@@ -111,7 +72,12 @@ function pullAll(source: Replica): { digests: Digest[]; rounds: SyncPart[][] } {
 const round = (x: number, digits = 1) => Number(x.toFixed(digits))
 const perSecond = (claims: number, ms: number) => Math.round(claims / (ms / 1000))
 
-const input = deltas()
+const input = benchDeltas({
+  instances: INSTANCES,
+  origins: ORIGINS,
+  services: 10_000,
+  deltaSize: DELTA_SIZE,
+})
 const claims = input.reduce((sum, delta) => sum + delta.claims.length, 0)
 
 const deltaMs = timed(fresh, (replica) => {
