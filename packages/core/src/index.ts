@@ -17,6 +17,7 @@ export {
 } from './claim-writer.js'
 export { diff } from './diff.js'
 export * from './dot.js'
+export * from './duration.js'
 export * from './endpoint.js'
 export * from './errors.js'
 export * from './instance.js'

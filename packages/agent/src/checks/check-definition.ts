@@ -1,5 +1,4 @@
-import type { HealthStatus } from '@grapevine/core'
-import type { Duration } from './duration.js'
+import type { Duration, HealthStatus } from '@grapevine/core'
 
 /**
  * Options every kind of check shares. The thresholds follow Consul's
@@ -149,3 +148,9 @@ export const CHECK_DEFAULTS = {
   /** Upper bound of the default timeout of HTTP and TCP checks (Consul's). */
   maxDefaultTimeout: 10_000,
 } as const satisfies Record<string, HealthStatus | number>
+
+/**
+ * The longest delay a Node timer honours: `setTimeout` fires at once for anything above
+ * 2^31 − 1 ms (about 24.8 days), so a longer interval would turn into a busy loop.
+ */
+export const MAX_DURATION_MS = 2 ** 31 - 1

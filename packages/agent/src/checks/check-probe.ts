@@ -1,5 +1,5 @@
 import { connect } from 'node:net'
-import type { HealthStatus } from '@grapevine/core'
+import { formatDuration, type HealthStatus } from '@grapevine/core'
 import {
   CHECK_LIMITS,
   type HttpCheckDefinition,
@@ -7,7 +7,6 @@ import {
   type TcpCheckDefinition,
 } from './check-definition.js'
 import type { CheckResult } from './check-state.js'
-import { formatDuration } from './duration.js'
 
 /**
  * Runs one check once. A probe never rejects: every failure is a `critical` result whose

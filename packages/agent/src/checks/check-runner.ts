@@ -1,5 +1,6 @@
 import {
   AgentStoppedError,
+  formatDuration,
   type HealthStatus,
   NotFoundError,
   ValidationError,
@@ -24,7 +25,6 @@ import {
   forceResult,
   initialCheckState,
 } from './check-state.js'
-import { formatDuration } from './duration.js'
 import { globalScheduler, type Scheduler } from './scheduler.js'
 
 const TTL_REPORTS: Readonly<Record<TtlReport, HealthStatus>> = {

@@ -20,7 +20,7 @@ export type {
   TtlCheckDefinition,
   TtlCheckInput,
 } from './check-definition.js'
-export { CHECK_DEFAULTS, CHECK_KINDS, CHECK_LIMITS } from './check-definition.js'
+export { CHECK_DEFAULTS, CHECK_KINDS, CHECK_LIMITS, MAX_DURATION_MS } from './check-definition.js'
 export { CheckNotFoundError, NotTtlCheckError } from './check-errors.js'
 export type { Probe } from './check-probe.js'
 export { httpStatusToHealth, probeHttp, probeTcp, runProbe } from './check-probe.js'
@@ -42,8 +42,6 @@ export {
   forceResult,
   initialCheckState,
 } from './check-state.js'
-export type { Duration } from './duration.js'
-export { formatDuration, MAX_DURATION_MS, parseDuration } from './duration.js'
 export type { Scheduler } from './scheduler.js'
 export { globalScheduler } from './scheduler.js'
 export { validateChecks } from './validate-checks.js'

@@ -1,4 +1,11 @@
-import { HEALTH_STATUSES, type HealthStatus, ValidationError, validateId } from '@grapevine/core'
+import {
+  formatDuration,
+  HEALTH_STATUSES,
+  type HealthStatus,
+  parseDuration,
+  ValidationError,
+  validateId,
+} from '@grapevine/core'
 import {
   CHECK_DEFAULTS,
   CHECK_KINDS,
@@ -7,9 +14,9 @@ import {
   type CheckKind,
   type CheckOptions,
   type HttpCheckDefinition,
+  MAX_DURATION_MS,
   type TcpCheckDefinition,
 } from './check-definition.js'
-import { formatDuration, MAX_DURATION_MS, parseDuration } from './duration.js'
 
 type Fields = Record<string, unknown>
 

@@ -1,19 +1,14 @@
-import { ValidationError } from '@grapevine/core'
+import { ValidationError } from './errors.js'
 
 /**
- * A span of time as users write it in check definitions: milliseconds as a number, or a
- * Go/Consul duration string such as `'10s'`, `'500ms'`, `'1m30s'` or `'1.5h'`.
+ * A span of time as users write it (check definitions, flags, config files, query strings):
+ * milliseconds as a number, or a Go/Consul duration string such as `'10s'`, `'500ms'`,
+ * `'1m30s'` or `'1.5h'`. One grammar everywhere, so `'10s'` means the same in every place.
  */
 export type Duration = number | string
 
-/**
- * The longest delay a Node timer honours: `setTimeout` fires at once for anything above
- * 2^31 − 1 ms (about 24.8 days), so a longer interval would turn into a busy loop.
- */
-export const MAX_DURATION_MS = 2 ** 31 - 1
-
-// The units of Go's time.ParseDuration that make sense for health checks; ns and µs are
-// left out because no timer here resolves them.
+// The units of Go's time.ParseDuration that make sense here; ns and µs are left out because
+// no timer of ours resolves them.
 const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
 const PART = /(\d+(?:\.\d+)?|\.\d+)(ms|s|m|h)/y
 
@@ -49,9 +44,9 @@ export function parseDuration(value: unknown, field = 'duration'): number {
   return negative ? -total : total
 }
 
-/** Formats milliseconds for messages and check output: `'1.5s'`, `'250ms'`, `'2m'`. */
+/** Formats milliseconds for people: `1500` → `'1.5s'`, `120000` → `'2m'`, `250` → `'250ms'`. */
 export function formatDuration(ms: number): string {
   if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000}m`
-  if (ms >= 1000) return `${ms / 1000}s`
-  return `${ms}ms`
+  if (ms >= 1000) return `${Number((ms / 1000).toFixed(1))}s`
+  return `${Math.round(ms)}ms`
 }

@@ -1,6 +1,6 @@
-import { ValidationError } from '@grapevine/core'
 import { describe, expect, it } from 'vitest'
-import { formatDuration, parseDuration } from '../../src/checks/index.js'
+import { formatDuration, parseDuration } from '../src/duration.js'
+import { ValidationError } from '../src/errors.js'
 
 describe('parseDuration', () => {
   it.each([
