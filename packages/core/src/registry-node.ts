@@ -93,34 +93,26 @@ export function createRegistryNode(init: RegistryNodeInit): RegistryNode {
   const purged = new Map<string, number>()
 
   /**
-   * Remote input that may be applied: not of our origin, not of a purged generation. An
-   * origin we only know from relayed claims starts its lease now (`liveness.seen`).
+   * Whether remote input may be applied: not of our own origin (only we write it; what comes
+   * back is an echo, or a previous generation's claims after a restart), not of a purged
+   * generation. An origin we only know from relayed claims starts its lease now
+   * (`liveness.seen`). The replica itself rejects input whose claims are not all its
+   * envelope's origin.
    */
-  function admit<T extends { origin: string; gen: number; claims: readonly Claim[] }>(
-    input: T,
-  ): T | number {
+  function admits(input: { origin: string; gen: number }): boolean {
+    if (input.origin === nodeId) return false
     const purgedGen = purged.get(input.origin)
-    if (purgedGen !== undefined && input.gen <= purgedGen) return input.claims.length
-    const admitted = foreign(input)
-    if (typeof admitted !== 'number') liveness.seen(input.origin, input.gen)
-    return admitted
+    if (purgedGen !== undefined && input.gen <= purgedGen) return false
+    liveness.seen(input.origin, input.gen)
+    return true
   }
 
-  /** Drops our own origin's claims from remote input (see the rules above). */
-  function foreign<T extends { origin: string; claims: readonly Claim[] }>(input: T): T | number {
-    if (input.origin === nodeId) return input.claims.length
-    if (!input.claims.some((claim) => claim.origin === nodeId)) return input
-    return { ...input, claims: input.claims.filter((claim) => claim.origin !== nodeId) } as T
-  }
-
-  /** Admits remote input (see `admit`), merges what is left with `merge`, updates the view. */
   function applyRemote<T extends Delta | SyncPart>(
     input: T,
-    merge: (admitted: T) => ApplyResult,
+    merge: (input: T) => ApplyResult,
   ): ApplyResult {
-    const admitted = admit(input)
-    if (typeof admitted === 'number') return nothingApplied(admitted)
-    const result = merge(admitted)
+    if (!admits(input)) return nothingApplied(input.claims.length)
+    const result = merge(input)
     refresh(result.changedIds)
     return result
   }
