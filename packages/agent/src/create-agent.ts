@@ -79,7 +79,8 @@ export async function createAgent(options: AgentOptions = {}): Promise<Grapevine
     { registry, host },
   )
   const saved = (await dataDir?.readRegistrations()) ?? []
-  const store = createRegistrationStore<AgentRegistration>(dataDir, new Map())
+  // Starts empty: the saved registrations are registered again below, which stores them.
+  const store = createRegistrationStore<AgentRegistration>(dataDir)
 
   let stopped = false
   const publish = (delta: Delta | undefined): void => {

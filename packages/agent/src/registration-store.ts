@@ -8,14 +8,10 @@ import type { DataDir } from './data-dir.js'
 export interface RegistrationStore<T> {
   set(id: string, registration: T): Promise<void>
   delete(id: string): Promise<void>
-  values(): T[]
 }
 
-export function createRegistrationStore<T>(
-  dataDir: DataDir | undefined,
-  initial: ReadonlyMap<string, T>,
-): RegistrationStore<T> {
-  const registrations = new Map(initial)
+export function createRegistrationStore<T>(dataDir: DataDir | undefined): RegistrationStore<T> {
+  const registrations = new Map<string, T>()
   let writing: Promise<void> | undefined
   let queued: Promise<void> | undefined
 
@@ -46,6 +42,5 @@ export function createRegistrationStore<T>(
       registrations.delete(id)
       return flush()
     },
-    values: () => [...registrations.values()],
   }
 }
