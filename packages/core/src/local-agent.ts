@@ -25,7 +25,7 @@ const COLLECT_EVERY_MS = 1_000
  * agent. Members are just this node; network counters stay zero.
  */
 export function createLocalAgent(init: LocalAgentInit = {}): Agent {
-  const nodeId = init.nodeId ?? `local-${crypto.randomUUID()}`
+  const nodeId = init.nodeId ?? `local${crypto.randomUUID().replaceAll('-', '')}`
   const now = init.now ?? (() => performance.now())
   // Without a disk to persist a counter, a timestamp is the generation (DESIGN.md).
   const gen = Date.now()
