@@ -39,8 +39,8 @@ export * from './registry-node-types.js'
 export { createReplica } from './replica.js'
 export * from './replica-types.js'
 export { isVisibleState, type Resolution, resolve } from './resolve.js'
-<<<<<<< HEAD
 export { retransmitLimit } from './retransmit-queue.js'
+export * from './signing.js'
 export { suspicionTimeout, suspicionTimeoutAfter } from './suspicion.js'
 export {
   createSwim,
@@ -52,7 +52,4 @@ export {
   type SwimStats,
 } from './swim.js'
 export { SWIM_PROFILES } from './swim-profiles.js'
-=======
-export * from './signing.js'
->>>>>>> main
 export * from './version-vector.js'
