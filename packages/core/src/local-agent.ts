@@ -86,6 +86,7 @@ export function createLocalAgent(init: LocalAgentInit = {}): Agent {
         claims: node.replica.size,
         instances: node.instanceCount,
         conflicts: node.conflicts().length,
+        conflictsSeen: node.conflictsSeen,
         // Members include this node, as in `members()`.
         peers: { alive: 1, suspect: 0, dead: 0, left: 0 },
         messagesIn: 0,
