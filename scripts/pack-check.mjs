@@ -85,7 +85,14 @@ async function workspacePackages() {
 
 /** pnpm 9 (fetched by npx once), whose `pack` rewrites `workspace:` ranges to versions. */
 async function findPnpm() {
-  const { stdout } = await sh('npx', ['--prefer-offline', '-y', '-p', 'pnpm@9', '-c', 'command -v pnpm'])
+  const { stdout } = await sh('npx', [
+    '--prefer-offline',
+    '-y',
+    '-p',
+    'pnpm@9',
+    '-c',
+    'command -v pnpm',
+  ])
   return stdout.trim()
 }
 

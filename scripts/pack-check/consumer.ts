@@ -31,6 +31,7 @@ await waitFor('web on the second agent', () => second.getService('web').length >
   timeoutMs: 5_000,
 })
 const seen: readonly ServiceInstance[] = second.getService('web')
+// biome-ignore lint/complexity/useLiteralKeys: the consumer sets noPropertyAccessFromIndexSignature
 const zone: string | undefined = seen[0]?.metadata['zone']
 
 const balancer = createBalancer({
