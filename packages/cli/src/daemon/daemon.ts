@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises'
 import type { AgentOptions } from '@grapevine/agent'
 import type { Logger } from 'pino'
 import type { AgentConfig } from '../config/agent-config.js'
+import { createDnsFrontEnd } from '../dns/dns-front-end.js'
 import type { ApiAgent } from '../http/agent-extensions.js'
 import { createHttpFrontEnd } from '../http/http-front-end.js'
 import { type HttpRoutes, nativeRoutes } from '../http/http-routes.js'
@@ -66,7 +67,17 @@ async function frontEndsFor(config: AgentConfig, deps: DaemonDeps): Promise<Fron
     routes: [nativeRoutes({ processMetrics: true }), ...extraRoutes],
     ...(config.token !== undefined && { token: config.token }),
   })
-  return [http, ...(deps.frontEnds ?? [])]
+  const dns =
+    config.dnsAddr === undefined
+      ? []
+      : [
+          createDnsFrontEnd({
+            address: config.dnsAddr,
+            domain: config.dnsDomain,
+            ttlMs: config.dnsTtl,
+          }),
+        ]
+  return [http, ...dns, ...(deps.frontEnds ?? [])]
 }
 
 /** Route sets the daemon serves beside the native API unless told otherwise. */
