@@ -1,3 +1,4 @@
+import { LIMITS } from '@grapevine/core'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify'
 import type { Logger } from 'pino'
 import { formatHostPort, parseHostPort } from '../config/addresses.js'
@@ -5,6 +6,7 @@ import { UnauthorizedError } from '../errors.js'
 import type { ApiAgent } from './agent-extensions.js'
 import type { ApiContext } from './api-context.js'
 import { createTokenCheck } from './bearer-token.js'
+import { checkJsonDepth } from './body-depth.js'
 import { catalogRoutes } from './catalog-routes.js'
 import { createChangeFeed } from './change-feed.js'
 import { toErrorBody } from './error-body.js'
@@ -37,6 +39,13 @@ export interface HttpApi {
 const BODY_LIMIT = 256 * 1024
 
 /**
+ * Every id and name validation allows must be addressable in a path (fastify's default of 100
+ * answered 414 to ids of 101–128 characters). fastify measures the raw, percent-encoded
+ * segment, and every character of an id may take 3 (`:` → `%3A`).
+ */
+export const MAX_PARAM_LENGTH = 3 * Math.max(LIMITS.idLength, LIMITS.nameLength)
+
+/**
  * The agent's HTTP API (JSON under /v1, SSE watch, probes, Prometheus metrics). See the route
  * table in the cli package README; errors are `{error: {code, message, field?}}`.
  */
@@ -49,6 +58,7 @@ export function createHttpApi(init: HttpApiInit): HttpApi {
     // Per-request lines are logged at debug by the onResponse hook below, not at info.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
+    maxParamLength: MAX_PARAM_LENGTH,
     // Destroys keep-alive sockets and SSE streams on close instead of waiting for clients.
     forceCloseConnections: true,
   })
@@ -76,6 +86,11 @@ export function createHttpApi(init: HttpApiInit): HttpApi {
   server.addContentTypeParser('*', { parseAs: 'string' }, (_request, text, done) => {
     const body = String(text)
     if (body.trim() === '') return done(null, undefined)
+    try {
+      checkJsonDepth(body)
+    } catch (err) {
+      return done(err as Error, undefined)
+    }
     try {
       done(null, JSON.parse(body))
     } catch (err) {
