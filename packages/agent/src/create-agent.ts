@@ -109,6 +109,14 @@ export async function createAgent(options: AgentOptions = {}): Promise<Grapevine
     },
     { registry, host },
   )
+  registry.onConflict((conflict) =>
+    host.log.error(
+      'conflict: instance %s is claimed by %s; %s keeps it',
+      conflict.id,
+      conflict.claimants.join(', '),
+      conflict.winner.node,
+    ),
+  )
   const minInterval = options.minCheckInterval ?? CHECK_DEFAULTS.minInterval
 
   /** Validates everything before anything is written, so bad input changes nothing. */
@@ -203,8 +211,9 @@ export async function createAgent(options: AgentOptions = {}): Promise<Grapevine
 
   await gossip.start()
   for (const entry of saved) apply(entry)
-  // Claims written before the node caught up could lose to what peers held; once it has,
-  // restamping makes its own claims supersede everything it has seen.
+  // Claims written before the node caught up carry vectors that miss what peers held; once it
+  // has caught up, restamping makes them count everything seen, so that a restored claim
+  // never looks older than an instance another node took over meanwhile (DESIGN.md, Ownership).
   const ready = gossip.ready.then(() => publish(registry.restamp()))
 
   return {
@@ -233,6 +242,7 @@ export async function createAgent(options: AgentOptions = {}): Promise<Grapevine
         claims: registry.replica.size,
         instances: registry.instanceCount,
         conflicts: registry.conflicts().length,
+        conflictsSeen: registry.conflictsSeen,
         peers,
         ...gossip.stats(),
       }
