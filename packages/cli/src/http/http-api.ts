@@ -1,5 +1,10 @@
-import { LIMITS } from '@grapevine/core'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify'
+import { LIMITS, ValidationError } from '@grapevine/core'
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  LogController,
+} from 'fastify'
 import type { Logger } from 'pino'
 import { formatHostPort, parseHostPort } from '../config/addresses.js'
 import { UnauthorizedError } from '../errors.js'
@@ -38,6 +43,9 @@ export interface HttpApi {
 /** Registrations are a few KiB at most (see LIMITS); a larger body is a mistake or an attack. */
 const BODY_LIMIT = 256 * 1024
 
+/** Throws on bytes that are not UTF-8 (a BOM is skipped, as JSON allows). */
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true })
+
 /**
  * Every id and name validation allows must be addressable in a path (fastify's default of 100
  * answered 414 to ids of 101–128 characters). fastify measures the raw, percent-encoded
@@ -61,6 +69,12 @@ export function createHttpApi(init: HttpApiInit): HttpApi {
     maxParamLength: MAX_PARAM_LENGTH,
     // Destroys keep-alive sockets and SSE streams on close instead of waiting for clients.
     forceCloseConnections: true,
+    // The router refuses some URLs before any handler runs; answer them in our error shape too.
+    frameworkErrors: (err, _request, reply) => {
+      const { status, body } = toErrorBody(err)
+      // Typed for the route generics that do not exist yet at this point; a plain reply.
+      void (reply as unknown as FastifyReply).code(status).send(body)
+    },
   })
 
   let ready = false
@@ -81,10 +95,16 @@ export function createHttpApi(init: HttpApiInit): HttpApi {
   }
 
   // Accept JSON whatever the content type (curl -d sends form encoding), and treat an empty
-  // body as absent so that bodiless POSTs and DELETEs work.
+  // body as absent so that bodiless POSTs and DELETEs work. Bytes that are not UTF-8 are
+  // refused rather than replaced with U+FFFD: the stored value would not be what was sent.
   server.removeAllContentTypeParsers()
-  server.addContentTypeParser('*', { parseAs: 'string' }, (_request, text, done) => {
-    const body = String(text)
+  server.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, bytes, done) => {
+    let body: string
+    try {
+      body = strictUtf8.decode(bytes as Buffer)
+    } catch {
+      return done(new ValidationError('body', 'must be UTF-8 text'), undefined)
+    }
     if (body.trim() === '') return done(null, undefined)
     try {
       checkJsonDepth(body)
