@@ -83,9 +83,10 @@ export async function createAgent(options: AgentOptions = {}): Promise<Grapevine
     cluster: options.cluster ?? 'default',
     privateKey,
     mdns: options.mdns ?? true,
-    ...(options.listen && { listen: options.listen }),
-    ...(options.announce && { announce: options.announce }),
-    ...(options.bootstrap && { bootstrap: options.bootstrap }),
+    // Copies: the options accept readonly arrays (`bootstrap: other.addresses`).
+    ...(options.listen && { listen: [...options.listen] }),
+    ...(options.announce && { announce: [...options.announce] }),
+    ...(options.bootstrap && { bootstrap: [...options.bootstrap] }),
     ...(options.clusterKey !== undefined && { clusterKey: options.clusterKey }),
     ...(options.ipColocationWeight !== undefined && {
       ipColocationWeight: options.ipColocationWeight,
