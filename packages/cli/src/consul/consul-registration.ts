@@ -111,7 +111,7 @@ function decodeChecks(body: ConsulObject, serviceId: string): CheckDefinitionInp
   if (single !== undefined) list.push({ value: single, path: 'Check' })
   if (many !== undefined) {
     if (!Array.isArray(many)) throw new ValidationError('Checks', 'must be an array of checks')
-    many.forEach((value, i) => list.push({ value, path: `Checks[${i}]` }))
+    for (const [i, value] of many.entries()) list.push({ value, path: `Checks[${i}]` })
   }
   return list.map(({ value, path }, i) =>
     decodeCheck(
