@@ -219,6 +219,9 @@ export function createSyncProtocol(
         const result = registry.applyPart(part, { relayed })
         applied += result.applied
         if (result.overQuota > 0) quotaDrop(result.overQuota, part.origin, peer)
+        if (result.unadmitted === true) {
+          counters.drop('origin', peer, `relayed part of ${part.origin}, which never spoke to us`)
+        }
       } catch (err) {
         counters.drop('schema', peer, `part rejected by the registry: ${(err as Error).message}`)
       }
