@@ -237,6 +237,7 @@ export function createRegistryNode(init: RegistryNodeInit): RegistryNode {
       applyRemote(part, (admitted) => replica.applyPart(admitted, options), options?.relayed),
     ownSeal,
     cluster: signing?.cluster,
+    knows: (origin) => origin === nodeId || !unknown(origin),
 
     heard(origin, originGen, hbSeq) {
       if (origin === nodeId) return

@@ -290,7 +290,9 @@ export function createSyncProtocol(
         await write(session, reply.bytes)
         sent += claimCount(reply.parts)
         const progressed = ack.parts.length > 0 || reply.parts.length > 0
-        const moreForUs = replica.behind(theirs).some((origin) => origin !== self)
+        const moreForUs = replica
+          .behind(theirs)
+          .some((origin) => origin !== self && registry.knows(origin))
         if (!progressed || (!moreForUs && !stillAhead(theirs, reply.parts))) break
         // Neither digest moved over the last round: what we exchange is not being applied
         // (a bug or a hostile peer). Stop rather than resend the same megabytes.
