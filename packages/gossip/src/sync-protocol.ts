@@ -199,6 +199,11 @@ export function createSyncProtocol(
       // Noise authenticated `peer`: its own parts are its own writes. Anyone else's are relayed.
       const relayed = received.origin !== peer
       let part = received
+      if (relayed && !registry.knows(received.origin)) {
+        // Checked before any signature: refusing costs nothing, verifying 78 µs a record.
+        counters.drop('origin', peer, `relayed part of ${received.origin}, which never spoke to us`)
+        continue
+      }
       if (relayed) {
         const verdict = relayCheck.check(received)
         if (!verdict.ok) {
