@@ -25,6 +25,20 @@ export interface Row {
   note?: string
 }
 
+/** Least-squares slope of `[x, y]` points. */
+function slope(points: readonly [number, number][]): number {
+  const n = points.length
+  const mx = points.reduce((sum, [x]) => sum + x, 0) / n
+  const my = points.reduce((sum, [, y]) => sum + y, 0) / n
+  let num = 0
+  let den = 0
+  for (const [x, y] of points) {
+    num += (x - mx) * (y - my)
+    den += (x - mx) ** 2
+  }
+  return den === 0 ? 0 : num / den
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 async function rowOf(
@@ -193,7 +207,7 @@ const partition: Scenario = async (lifetimeMs) => {
     const healedAt = performance.now()
     network.heal()
     const convergenceS = await cluster.converge(45_000)
-    return await rowOf(cluster, 'partition 2|2 and heal (netns)', ops, convergenceS, {
+    return await rowOf(cluster, 'partition 2 + 2 and heal (netns)', ops, convergenceS, {
       note: `healed after ${((performance.now() - healedAt) / 1000).toFixed(2)} s`,
     })
   } finally {
@@ -222,7 +236,8 @@ export function soak(minutes: number): Scenario {
       const recoveries: Promise<void>[] = []
       const inFlight = new Set<Promise<void>>()
       const MAX_LIVE = 160
-      const RATE = 32
+      // Ops per second asked for; the row reports what was achieved.
+      const RATE = 36
 
       const operate = async (): Promise<void> => {
         const up = cluster.up()
@@ -256,18 +271,23 @@ export function soak(minutes: number): Scenario {
 
       const started = performance.now()
       const endAt = started + minutes * 60_000
-      const heapStart = new Map<number, number>()
+      // Heap samples (after GC) of the agents that run throughout, once the live set and the
+      // tombstones (collected after 60 s) reached their steady size.
+      const heapSamples = new Map<number, [number, number][]>()
+      const warmup = started + Math.min(120_000, (minutes * 60_000) / 4)
+      let nextSample = warmup
       let nextDisruption = started + 20_000
       let disruption = 0
-      const warmup = started + Math.min(60_000, (minutes * 60_000) / 4)
+      let launched = 0
       while (performance.now() < endAt) {
         const tickStart = performance.now()
-        if (heapStart.size === 0 && tickStart > warmup) {
+        if (tickStart > nextSample) {
+          nextSample = tickStart + 20_000
           for (const node of steady) {
-            heapStart.set(
-              node.index,
-              (await node.proc!.call<{ heapUsed: number }>('memory')).heapUsed,
-            )
+            const { heapUsed } = await node.proc!.call<{ heapUsed: number }>('memory')
+            const samples = heapSamples.get(node.index) ?? []
+            samples.push([(tickStart - started) / 60_000, heapUsed / 2 ** 20])
+            heapSamples.set(node.index, samples)
           }
         }
         if (tickStart > nextDisruption) {
@@ -287,30 +307,29 @@ export function soak(minutes: number): Scenario {
             })(),
           )
         }
-        if (inFlight.size < 24) {
+        // Launches catch up with the schedule after a pause (a disruption, a heap sample).
+        const due = Math.floor(((performance.now() - started) / 1000) * RATE)
+        while (launched < due && inFlight.size < 32) {
+          launched++
           const op = operate().catch((err: Error) => {
-            // A node that went down under the op: the model did not change (ops never target
-            // a node that is down, so this is a real failure worth seeing).
+            // Ops never target a node that is down, so a failure is worth seeing.
             console.error(`chaos: op failed: ${err.message}`)
           })
           inFlight.add(op)
           void op.finally(() => inFlight.delete(op))
         }
-        const wait = 1000 / RATE - (performance.now() - tickStart)
-        if (wait > 0) await sleep(wait)
+        await sleep(1000 / RATE)
       }
       await Promise.all(inFlight)
       const elapsedMin = (performance.now() - started) / 60_000
       // Victims still down come back before the final check.
       await Promise.all(recoveries)
       const convergenceS = await cluster.converge(60_000)
+      // Growth: the least-squares slope of each steady agent's heap samples, the largest.
       let growth = 0
-      for (const node of steady) {
-        const now = (await node.proc!.call<{ heapUsed: number }>('memory')).heapUsed
-        const first = heapStart.get(node.index)
-        if (first === undefined) continue
-        const minutesMeasured = elapsedMin - (warmup - started) / 60_000
-        growth = Math.max(growth, (now - first) / 2 ** 20 / Math.max(minutesMeasured, 1 / 60))
+      for (const samples of heapSamples.values()) {
+        if (samples.length < 3) continue
+        growth = Math.max(growth, slope(samples))
       }
       return await rowOf(cluster, `churn soak ${minutes} min, 8 agents`, ops, convergenceS, {
         growthMiBPerMin: growth,
