@@ -1,3 +1,4 @@
+import { hostname } from 'node:os'
 import {
   type AgentStats,
   AgentStoppedError,
@@ -6,6 +7,7 @@ import {
   type Delta,
   type MemberState,
   resolveTimings,
+  validateNodeName,
   validateRegistration,
 } from '@grapevine/core'
 import {
@@ -31,6 +33,21 @@ async function loadIdentity(dataDir: DataDir | undefined): Promise<PrivateKey> {
   return key
 }
 
+/** The host name, cut to its first label when the whole does not fit a node name. */
+function defaultNodeName(): string {
+  const host = hostname()
+  try {
+    return validateNodeName(host)
+  } catch {
+    const label =
+      host
+        .split('.')[0]
+        ?.replace(/[^A-Za-z0-9-]/g, '')
+        .slice(0, 63) ?? ''
+    return /^[A-Za-z0-9]/.test(label) ? label : 'node'
+  }
+}
+
 /**
  * Starts a Grapevine agent: a libp2p node that joins the cluster (by mDNS and/or bootstrap
  * addresses), replicates every registration, and answers queries from its own replica.
@@ -47,6 +64,7 @@ export async function createAgent(options: AgentOptions = {}): Promise<Grapevine
   // Without a disk, a timestamp is a generation that still grows from one start to the next.
   const gen = dataDir === undefined ? Date.now() : await dataDir.nextGeneration()
   const now = () => performance.now()
+  const nodeName = validateNodeName(options.nodeName ?? defaultNodeName())
 
   const host = await createHost({
     cluster: options.cluster ?? 'default',
@@ -75,6 +93,7 @@ export async function createAgent(options: AgentOptions = {}): Promise<Grapevine
       now,
       ...(readyTimeout !== undefined && { readyTimeout }),
       ...(options.faults && { faults: options.faults }),
+      nodeName,
     },
     { registry, host },
   )
@@ -147,6 +166,7 @@ export async function createAgent(options: AgentOptions = {}): Promise<Grapevine
 
   return {
     peerId: host.peerId,
+    nodeName,
     get addresses() {
       return gossip.addresses
     },

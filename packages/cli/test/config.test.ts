@@ -37,7 +37,9 @@ describe('resolveConfig', () => {
   it('has defaults that make a loopback-API LAN agent', () => {
     const { config, sources } = resolve()
     expect(config).toEqual({
+      dev: false,
       cluster: 'default',
+      nodeName: undefined,
       listen: ['/ip4/0.0.0.0/tcp/7946'],
       announce: [],
       bootstrap: [],
@@ -47,6 +49,8 @@ describe('resolveConfig', () => {
       profile: 'lan',
       httpAddr: '127.0.0.1:8510',
       token: undefined,
+      tokenExempt: [],
+      configDir: undefined,
       logLevel: 'info',
       leaveTimeout: 5000,
       timings: {},

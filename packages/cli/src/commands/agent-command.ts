@@ -8,7 +8,8 @@ function toCommanderOption(option: ConfigOption): Option {
   const flag = `--${flagName(option.key)} ${option.placeholder}`
   const help = `${option.description} (env ${envName(option.key)}, default ${option.defaultText})`
   const commanderOption = new Option(flag, help)
-  if (option.type === 'multiaddrs') commanderOption.argParser(collect)
+  const list = typeof option.type === 'object' && 'someOf' in option.type
+  if (option.type === 'multiaddrs' || list) commanderOption.argParser(collect)
   return commanderOption
 }
 

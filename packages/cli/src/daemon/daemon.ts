@@ -52,6 +52,7 @@ export function toAgentOptions(
   }
   if (config.announce.length > 0) options.announce = config.announce
   if (config.dataDir !== undefined) options.dataDir = config.dataDir
+  if (config.nodeName !== undefined) options.nodeName = config.nodeName
   if (config.clusterKeyFile !== undefined) options.clusterKey = readFile(config.clusterKeyFile)
   return options
 }
