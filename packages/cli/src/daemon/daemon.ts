@@ -66,6 +66,7 @@ export async function startDaemon(config: AgentConfig, deps: DaemonDeps): Promis
     agent,
     logger: logger.child({ component: 'http' }),
     ...(config.token === undefined ? {} : { token: config.token }),
+    tokenExempt: config.tokenExempt,
     processMetrics: true,
   })
   let url: string

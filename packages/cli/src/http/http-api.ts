@@ -1,10 +1,12 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify'
 import type { Logger } from 'pino'
 import { formatHostPort, parseHostPort } from '../config/addresses.js'
+import type { TokenExempt } from '../config/agent-config.js'
+import { type DashboardInit, dashboardRoutes } from '../dashboard/dashboard-routes.js'
 import { UnauthorizedError } from '../errors.js'
 import type { ApiAgent } from './agent-extensions.js'
 import type { ApiContext } from './api-context.js'
-import { createTokenCheck } from './bearer-token.js'
+import { createTokenCheck, isOpenRoute } from './bearer-token.js'
 import { catalogRoutes } from './catalog-routes.js'
 import { createChangeFeed } from './change-feed.js'
 import { toErrorBody } from './error-body.js'
@@ -16,8 +18,15 @@ import { watchRoute } from './watch-route.js'
 export interface HttpApiInit {
   agent: ApiAgent
   logger: Logger
-  /** When set, every route but /health requires `Authorization: Bearer <token>`. */
+  /**
+   * When set, every route but /health, the dashboard's static files and `tokenExempt`
+   * requires `Authorization: Bearer <token>`.
+   */
   token?: string
+  /** Routes left open despite the token: `ready` (/ready), `metrics` (/metrics). */
+  tokenExempt?: readonly TokenExempt[]
+  /** The dashboard at /ui/ and its /v1/activity stream; `false` leaves both out. @default on */
+  dashboard?: boolean | DashboardInit
   /** Add Node process metrics (CPU, memory, event loop) to /metrics. @default false */
   processMetrics?: boolean
   /** Interval of SSE keep-alive comments. @default 15_000 */
@@ -86,9 +95,9 @@ export function createHttpApi(init: HttpApiInit): HttpApi {
 
   if (init.token !== undefined && init.token !== '') {
     const check = createTokenCheck(init.token)
+    const exempt = init.tokenExempt ?? []
     server.addHook('onRequest', async (request) => {
-      // /health stays open so that process supervisors need no secret.
-      if (request.url === '/health' || request.url.startsWith('/health?')) return
+      if (isOpenRoute(request.url, exempt)) return
       if (!check(request.headers.authorization)) throw new UnauthorizedError()
     })
   }
@@ -124,6 +133,9 @@ export function createHttpApi(init: HttpApiInit): HttpApi {
   catalogRoutes(server, ctx)
   watchRoute(server, ctx)
   statusRoutes(server, ctx, createMetrics(agent, { processMetrics: init.processMetrics }))
+  if (init.dashboard !== false) {
+    dashboardRoutes(server, ctx, init.dashboard === true ? {} : (init.dashboard ?? {}))
+  }
 
   return {
     server,
