@@ -3,8 +3,10 @@ import type { AgentOptions } from '@grapevine/agent'
 import { GrapevineError } from '@grapevine/core'
 import type { Logger } from 'pino'
 import type { AgentConfig } from '../config/agent-config.js'
+import { ConfigError } from '../errors.js'
 import type { ApiAgent } from '../http/agent-extensions.js'
 import { createHttpApi } from '../http/http-api.js'
+import { type ConfigDirResult, createConfigDirServices } from './config-dir.js'
 import type { CreateAgent } from './load-create-agent.js'
 
 /** Thrown when the HTTP API cannot bind its address (usually: another agent runs there). */
@@ -22,6 +24,8 @@ export interface DaemonDeps {
   createAgent: CreateAgent
   logger: Logger
   readFile: (path: string) => string
+  /** Lists a directory (`--config-dir`). */
+  listDir: (path: string) => string[]
 }
 
 /** A running `grapevine agent`. */
@@ -35,6 +39,12 @@ export interface Daemon {
    */
   shutdown(reason: string): Promise<void>
   readonly shuttingDown: boolean
+  /**
+   * Re-reads `--config-dir` (on SIGHUP): registers what the files declare, deregisters what
+   * they no longer do. Undefined without a config dir. A broken file is logged and changes
+   * nothing of what it declared before.
+   */
+  reload(): Promise<ConfigDirResult | undefined>
 }
 
 /** The agent options a config stands for (cluster key read from its file). */
@@ -80,6 +90,30 @@ export async function startDaemon(config: AgentConfig, deps: DaemonDeps): Promis
       code === 'EADDRINUSE' ? 'the address is in use' : (err as Error).message,
     )
   }
+  const configDir =
+    config.configDir === undefined
+      ? undefined
+      : createConfigDirServices({
+          dir: config.configDir,
+          agent,
+          listDir: deps.listDir,
+          readFile: deps.readFile,
+          logger: logger.child({ component: 'config-dir' }),
+        })
+  if (configDir !== undefined) {
+    // At start a bad definition stops the agent, as a bad setting does: better than running
+    // without a service the operator declared.
+    const loaded = await configDir.load().catch((err: unknown) => err as Error)
+    const failures =
+      loaded instanceof Error
+        ? [loaded.message]
+        : loaded.failed.map((f) => `${f.file}${f.id ? ` (${f.id})` : ''}: ${f.message}`)
+    if (failures.length > 0) {
+      await agent.stop().catch(() => {})
+      await api.close()
+      throw new ConfigError('configDir', config.configDir!, failures.join('; '))
+    }
+  }
   // The demo and tests read `http` and `addresses` from this line to find the node.
   logger.info(
     {
@@ -106,6 +140,10 @@ export async function startDaemon(config: AgentConfig, deps: DaemonDeps): Promis
     url,
     get shuttingDown() {
       return shutdown !== undefined
+    },
+    async reload() {
+      if (configDir === undefined || shutdown !== undefined) return undefined
+      return configDir.load()
     },
     shutdown(reason) {
       shutdown ??= (async () => {
