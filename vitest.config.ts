@@ -4,11 +4,22 @@ import { defineConfig } from 'vitest/config'
 // meshes in one process); `cluster` starts real clusters and processes on 127.0.0.1 (and in
 // network namespaces), so it runs its files one at a time to keep the two-core CI machine from
 // starving heartbeats and turning timing assertions flaky. `*.process.test.ts` in a package
-// spawns processes and so belongs to `cluster`.
+// spawns processes and so belongs to `cluster`. The processes a cluster test starts run the
+// compiled packages, built by the project's global setup.
+//
+// Tests run every package from its TypeScript sources: the `@grapevine/source` condition of
+// each package.json `exports` points at `src`, so no build step comes first. Setting
+// conditions replaces Vite's defaults, so they are listed again (Vite's
+// `defaultServerConditions`, which vitest/config does not re-export).
+const conditions = ['@grapevine/source', 'module', 'node', 'development|production']
+
 export default defineConfig({
+  resolve: { conditions },
+  ssr: { resolve: { conditions } },
   test: {
     projects: [
       {
+        extends: true,
         test: {
           name: 'unit',
           include: ['packages/*/test/**/*.test.ts'],
@@ -17,8 +28,11 @@ export default defineConfig({
         },
       },
       {
+        extends: true,
         test: {
           name: 'cluster',
+          // Processes run the compiled packages (dist), as an installed `grapevine` does.
+          globalSetup: ['test/support/build-packages.ts'],
           include: ['test/**/*.test.ts', 'packages/*/test/**/*.process.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 60_000,

@@ -12,23 +12,38 @@ describe('one instance id claimed by several nodes', () => {
     await cluster.stop()
   })
 
-  it('resolves an id moved from node A to node B to B everywhere', async () => {
+  it('moves an id from node A to node B only once A lets go; until then A keeps it and every node reports the conflict', async () => {
     const [a, b] = cluster.agents as [(typeof cluster.agents)[0], (typeof cluster.agents)[0]]
     const id = 'mover-1'
     await a.register({ id, name: 'mover', endpoints: ['http://10.0.0.1:80'] })
     await waitFor('the claim of A everywhere', () =>
       cluster.agents.every((agent) => agent.getService('mover')[0]?.node === a.peerId),
     )
-    // B registers the same id after seeing A's claim: its version vector dominates.
+    // B registers the same id after seeing A's claim: a takeover of a live owner's instance.
     await b.register({ id, name: 'mover', endpoints: ['http://10.0.0.2:80'] })
-    await waitFor('the claim of B everywhere', () =>
-      cluster.agents.every((agent) => agent.getService('mover')[0]?.node === b.peerId),
+    await waitFor('the takeover attempt reported on every node', () =>
+      cluster.agents.every((agent) =>
+        agent.conflicts().some((c) => c.id === id && c.claimants.length === 2),
+      ),
+    )
+    for (const agent of cluster.agents) {
+      expect(agent.getService('mover')).toEqual([
+        expect.objectContaining({ id, node: a.peerId, endpoints: ['http://10.0.0.1:80'] }),
+      ])
+      expect(agent.stats().conflictsSeen).toBeGreaterThanOrEqual(1)
+    }
+    await a.deregister(id)
+    await waitFor('the claim of B everywhere, without a conflict', () =>
+      cluster.agents.every(
+        (agent) =>
+          agent.getService('mover')[0]?.node === b.peerId &&
+          !agent.conflicts().some((c) => c.id === id),
+      ),
     )
     for (const agent of cluster.agents) {
       expect(agent.getService('mover')).toEqual([
         expect.objectContaining({ id, node: b.peerId, endpoints: ['http://10.0.0.2:80'] }),
       ])
-      expect(agent.conflicts()).toEqual([])
     }
   })
 

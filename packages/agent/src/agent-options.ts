@@ -14,11 +14,11 @@ export interface AgentOptions {
    */
   cluster?: string
   /** Multiaddrs to listen on. @default ['/ip4/0.0.0.0/tcp/0'] */
-  listen?: string[]
+  listen?: readonly string[]
   /** Multiaddrs to advertise instead of the listen addresses (behind NAT or in containers). */
-  announce?: string[]
+  announce?: readonly string[]
   /** Multiaddrs (with /p2p/ id or without) of peers to dial at start and whenever disconnected. */
-  bootstrap?: string[]
+  bootstrap?: readonly string[]
   /**
    * This node's name for people: shown next to its peer id in `members()`, the CLI, the
    * dashboard and the metrics, and carried to peers by the membership protocol. Names need not

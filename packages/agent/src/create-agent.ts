@@ -70,9 +70,10 @@ export async function createAgent(options: AgentOptions = {}): Promise<Grapevine
     cluster: options.cluster ?? 'default',
     privateKey,
     mdns: options.mdns ?? true,
-    ...(options.listen && { listen: options.listen }),
-    ...(options.announce && { announce: options.announce }),
-    ...(options.bootstrap && { bootstrap: options.bootstrap }),
+    // Copies: the options accept readonly arrays (`bootstrap: other.addresses`).
+    ...(options.listen && { listen: [...options.listen] }),
+    ...(options.announce && { announce: [...options.announce] }),
+    ...(options.bootstrap && { bootstrap: [...options.bootstrap] }),
     ...(options.clusterKey !== undefined && { clusterKey: options.clusterKey }),
     ...(options.ipColocationWeight !== undefined && {
       ipColocationWeight: options.ipColocationWeight,
@@ -96,6 +97,14 @@ export async function createAgent(options: AgentOptions = {}): Promise<Grapevine
       nodeName,
     },
     { registry, host },
+  )
+  registry.onConflict((conflict) =>
+    host.log.error(
+      'conflict: instance %s is claimed by %s; %s keeps it',
+      conflict.id,
+      conflict.claimants.join(', '),
+      conflict.winner.node,
+    ),
   )
   const saved = (await dataDir?.readRegistrations()) ?? []
   // Starts empty: the saved registrations are registered again below, which stores them.
@@ -160,8 +169,9 @@ export async function createAgent(options: AgentOptions = {}): Promise<Grapevine
       host.log.error('stored registration %o is invalid and was skipped: %s', registration, err)
     }
   }
-  // Claims written before the node caught up could lose to what peers held; once it has,
-  // restamping makes its own claims supersede everything it has seen.
+  // Claims written before the node caught up carry vectors that miss what peers held; once it
+  // has caught up, restamping makes them count everything seen, so that a restored claim
+  // never looks older than an instance another node took over meanwhile (DESIGN.md, Ownership).
   const ready = gossip.ready.then(() => publish(registry.restamp()))
 
   return {
@@ -191,6 +201,7 @@ export async function createAgent(options: AgentOptions = {}): Promise<Grapevine
         claims: registry.replica.size,
         instances: registry.instanceCount,
         conflicts: registry.conflicts().length,
+        conflictsSeen: registry.conflictsSeen,
         peers,
         ...gossip.stats(),
       }

@@ -1,6 +1,3 @@
 #!/usr/bin/env node
-// Runs the TypeScript entry through tsx's loader, so the workspace needs no build step.
-import { register } from 'tsx/esm/api'
-
-register()
-await import('../src/main.ts')
+// The published command runs the compiled JavaScript (`npm run build` makes it in a checkout).
+await import('../dist/main.js')

@@ -1,4 +1,5 @@
-// Prints the settings table of CONFIG.md: `npx tsx packages/cli/scripts/print-config-table.ts`;
+// Prints the settings table of CONFIG.md:
+// `npx tsx --conditions=@grapevine/source packages/cli/scripts/print-config-table.ts`;
 // with `--write`, replaces the table in CONFIG.md (the lines after the "generated" comment).
 import { readFileSync, writeFileSync } from 'node:fs'
 import { renderConfigTable } from '../src/config/config-table.js'

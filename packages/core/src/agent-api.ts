@@ -145,6 +145,11 @@ export interface AgentStats {
   /** Resolved, visible instances. */
   readonly instances: number
   readonly conflicts: number
+  /**
+   * Conflicts detected since start (a counter): an id another node claimed while a live owner
+   * held it (a takeover attempt, which the owner wins), or registered concurrently.
+   */
+  readonly conflictsSeen: number
   readonly peers: Readonly<Record<MemberState, number>>
   /** Pubsub messages received (accepted by the validator) plus sync frames read. */
   readonly messagesIn: number

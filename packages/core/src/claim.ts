@@ -16,9 +16,39 @@ export interface Claim {
   readonly id: string
   readonly vv: VersionVector
   readonly instance: ServiceInstance | null
+  /**
+   * The origin's signature over `claimSigningBytes` (see signing.ts). Set by a networked
+   * writer; a replica that relays the claim passes it on so that receivers can check it.
+   */
+  readonly sig?: Uint8Array
 }
 
 export const MAX_VECTOR_ENTRIES = 256
+/**
+ * Largest vector counter. A counter counts one node's writes to one id, so 2^32 is never
+ * reached by honest use; the cap keeps a poisoned vector (2^53 − 1) from making the next
+ * write's counter an unsafe integer. Writers saturate at it (see `incrementVector`).
+ */
+export const MAX_VECTOR_COUNTER = 2 ** 32
+/** Longest node id: libp2p peer ids are 52 (base58) to 62 (base32) characters. */
+export const MAX_NODE_ID_LENGTH = 96
+/**
+ * Node ids (claim origins and vector keys) are peer-id shaped: alphanumeric, which also keeps
+ * keys like `__proto__` out of the maps they index.
+ */
+export const NODE_ID_PATTERN = /^[A-Za-z0-9]+$/
+/** Longest signature accepted on a claim (Ed25519: 64 bytes). */
+export const MAX_CLAIM_SIGNATURE_BYTES = 128
+
+/** True if `value` is a node id: alphanumeric, 1 to `MAX_NODE_ID_LENGTH` characters. */
+export function isNodeId(value: unknown): value is string {
+  return (
+    typeof value === 'string' &&
+    value.length > 0 &&
+    value.length <= MAX_NODE_ID_LENGTH &&
+    NODE_ID_PATTERN.test(value)
+  )
+}
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
@@ -38,7 +68,19 @@ function validateVector(value: unknown): VersionVector {
     throw new ValidationError('claim.vv', `must have 1 to ${MAX_VECTOR_ENTRIES} entries`)
   }
   const out: Record<string, number> = {}
-  for (const key of keys) out[key] = positiveInteger(`claim.vv.${key}`, value[key])
+  for (const key of keys) {
+    if (!isNodeId(key)) {
+      throw new ValidationError(
+        'claim.vv',
+        `keys must be node ids (alphanumeric, at most ${MAX_NODE_ID_LENGTH} characters)`,
+      )
+    }
+    const counter = positiveInteger(`claim.vv.${key}`, value[key])
+    if (counter > MAX_VECTOR_COUNTER) {
+      throw new ValidationError(`claim.vv.${key}`, `must be at most ${MAX_VECTOR_COUNTER}`)
+    }
+    out[key] = counter
+  }
   return Object.freeze(out)
 }
 
@@ -49,10 +91,10 @@ function validateVector(value: unknown): VersionVector {
  */
 export function validateClaim(value: unknown): Claim {
   if (!isRecord(value)) throw new ValidationError('claim', 'must be an object')
-  if (typeof value.origin !== 'string' || value.origin.length === 0 || value.origin.length > 256) {
+  if (!isNodeId(value.origin)) {
     throw new ValidationError(
       'claim.origin',
-      'must be a non-empty string of at most 256 characters',
+      `must be a node id (alphanumeric, at most ${MAX_NODE_ID_LENGTH} characters)`,
     )
   }
   const origin = value.origin
@@ -69,7 +111,17 @@ export function validateClaim(value: unknown): Claim {
       throw new ValidationError('claim.instance.node', 'must equal claim.origin')
     }
   }
-  return Object.freeze({ origin, gen, seq, id, vv, instance })
+  const sig = value.sig
+  if (sig === undefined || sig === null)
+    return Object.freeze({ origin, gen, seq, id, vv, instance })
+  if (
+    !(sig instanceof Uint8Array) ||
+    sig.byteLength === 0 ||
+    sig.byteLength > MAX_CLAIM_SIGNATURE_BYTES
+  ) {
+    throw new ValidationError('claim.sig', `must be 1 to ${MAX_CLAIM_SIGNATURE_BYTES} bytes`)
+  }
+  return Object.freeze({ origin, gen, seq, id, vv, instance, sig })
 }
 
 /**
@@ -78,7 +130,7 @@ export function validateClaim(value: unknown): Claim {
  * unit plus a header; the estimate only has to be monotone and not far below msgpack's size.
  */
 export function estimateClaimBytes(claim: Claim): number {
-  let bytes = 48 + claim.origin.length + claim.id.length
+  let bytes = 48 + claim.origin.length + claim.id.length + (claim.sig?.byteLength ?? 0)
   for (const node in claim.vv) bytes += node.length + 12
   const instance = claim.instance
   if (instance === null) return bytes

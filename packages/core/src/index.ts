@@ -24,6 +24,8 @@ export * from './instance.js'
 export { createLiveness, type LivenessInit } from './liveness.js'
 export * from './liveness-types.js'
 export { createLocalAgent, type LocalAgentInit } from './local-agent.js'
+export { memberRecordBytes } from './member-record-bytes.js'
+export * from './membership-types.js'
 export {
   PROFILE_TIMING_KEYS,
   PROFILES,
@@ -37,4 +39,17 @@ export * from './registry-node-types.js'
 export { createReplica } from './replica.js'
 export * from './replica-types.js'
 export { isVisibleState, type Resolution, resolve } from './resolve.js'
+export { retransmitLimit } from './retransmit-queue.js'
+export * from './signing.js'
+export { suspicionTimeout, suspicionTimeoutAfter } from './suspicion.js'
+export {
+  createSwim,
+  type MemberView,
+  type Roster,
+  type Swim,
+  type SwimInit,
+  type SwimOutput,
+  type SwimStats,
+} from './swim.js'
+export { SWIM_PROFILES } from './swim-profiles.js'
 export * from './version-vector.js'

@@ -25,7 +25,7 @@ const COLLECT_EVERY_MS = 1_000
  * agent. Members are just this node; network counters stay zero.
  */
 export function createLocalAgent(init: LocalAgentInit = {}): Agent {
-  const nodeId = init.nodeId ?? `local-${crypto.randomUUID()}`
+  const nodeId = init.nodeId ?? `local${crypto.randomUUID().replaceAll('-', '')}`
   const now = init.now ?? (() => performance.now())
   // Without a disk to persist a counter, a timestamp is the generation (DESIGN.md).
   const gen = Date.now()
@@ -86,6 +86,7 @@ export function createLocalAgent(init: LocalAgentInit = {}): Agent {
         claims: node.replica.size,
         instances: node.instanceCount,
         conflicts: node.conflicts().length,
+        conflictsSeen: node.conflictsSeen,
         // Members include this node, as in `members()`.
         peers: { alive: 1, suspect: 0, dead: 0, left: 0 },
         messagesIn: 0,

@@ -1,4 +1,4 @@
-import type { AgentReads, ServiceEvent } from './agent-api.js'
+import type { AgentReads, Conflict, ServiceEvent } from './agent-api.js'
 import type { HealthStatus, Registration } from './instance.js'
 import type { Liveness, LivenessTimings, LivenessTransition } from './liveness-types.js'
 import type { ApplyResult, Delta, Replica, SyncPart } from './replica-types.js'
@@ -63,6 +63,13 @@ export interface RegistryNode extends AgentReads {
   /** Advances liveness, hides/shows origins' claims, purges, collects tombstones. */
   tick(): LivenessTransition[]
 
+  /**
+   * Synchronous listener for conflicts: an id that another node claims while a live owner
+   * holds it, or that two nodes registered concurrently. Returns an unsubscribe function.
+   */
+  onConflict(listener: (conflict: Conflict) => void): () => void
+  /** Conflicts that started or gained a claimant since this node started (a counter). */
+  readonly conflictsSeen: number
   /** Synchronous listener for every view event; returns an unsubscribe function. */
   onEvent(listener: (event: ServiceEvent) => void): () => void
   /** Number of resolved (visible) instances. */

@@ -216,6 +216,10 @@ export function createRegistryNode(init: RegistryNodeInit): RegistryNode {
       return hub.events(name)
     },
     onEvent: (listener) => hub.onEvent(listener),
+    onConflict: (listener) => view.onConflict(listener),
+    get conflictsSeen() {
+      return view.conflictsSeen
+    },
 
     get instanceCount() {
       return view.size

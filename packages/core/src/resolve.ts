@@ -7,8 +7,8 @@ export interface Resolution {
   /** The claim the view shows; undefined when no live, visible claim remains. */
   readonly winner: Claim | undefined
   /**
-   * Origins of the maximal (mutually concurrent) live claims, winner first. More than one
-   * means several live nodes claim the id concurrently: a conflict.
+   * Origins of every live, visible claim, winner first. More than one means several live
+   * nodes claim the id: a conflict (concurrent registrations, or a takeover attempt).
    */
   readonly claimants: readonly string[]
 }
@@ -38,14 +38,19 @@ export function compareClaimants(a: Claim, b: Claim): number {
 /**
  * Resolves one instance id from every stored claim for it (any origin, live or tombstone).
  *
- * Rules:
+ * Rules (DESIGN.md, "Ownership of an instance id"):
  * 1. Only live claims (`instance !== null`) of visible origins take part.
- * 2. A claim whose vector is strictly before another participant's is superseded and dropped.
- * 3. Among what remains (pairwise concurrent), `compareClaimants` picks the winner.
+ * 2. A live owner keeps its instance: a claim whose vector is strictly after another
+ *    participant's was written by a node that had seen that live claim and wrote over it.
+ *    That is a takeover attempt, not a move: it loses, and the id is reported as a conflict.
+ *    A move takes effect only once the old owner's claim stops taking part: its tombstone,
+ *    its leave, or its death (rule 1).
+ * 3. Among the claims that are after no other (the incumbents, pairwise concurrent),
+ *    `compareClaimants` picks the winner.
  *
- * A tombstone is its own key `(origin, id)`: it removes only that origin's claim (the replica
- * already replaced it) and never hides another origin's live claim, even one it dominates.
- * Pure; O(k²) in the number of claims for the id, which is almost always one or two.
+ * Every participant other than the winner is a claimant of a conflict. A tombstone is its
+ * own key `(origin, id)`: it removes only that origin's claim and never hides another
+ * origin's live claim. Pure; O(k²) in the number of claims for the id, almost always 1 or 2.
  */
 export function resolve(
   claims: readonly Claim[],
@@ -62,9 +67,12 @@ export function resolve(
     if (claim.instance !== null && isVisible(claim.origin)) live.push(claim)
   }
   if (live.length === 0) return NONE
-  const maximal = live.filter((claim) =>
-    live.every((other) => other === claim || compareVectors(claim.vv, other.vv) !== 'before'),
+  if (live.length === 1) return { winner: live[0], claimants: [live[0]!.origin] }
+  const incumbents = live.filter((claim) =>
+    live.every((other) => other === claim || compareVectors(claim.vv, other.vv) !== 'after'),
   )
-  maximal.sort(compareClaimants)
-  return { winner: maximal[0], claimants: maximal.map((claim) => claim.origin) }
+  incumbents.sort(compareClaimants)
+  const winner = incumbents[0]!
+  const others = live.filter((claim) => claim !== winner).sort(compareClaimants)
+  return { winner, claimants: [winner.origin, ...others.map((claim) => claim.origin)] }
 }

@@ -37,9 +37,15 @@ export function mergeVectors(a: VersionVector, b: VersionVector): VersionVector 
   return out
 }
 
-/** A copy of `vv` with `node`'s entry one higher. */
+/**
+ * Largest counter (see `MAX_VECTOR_COUNTER` in claim.ts, which validates received vectors
+ * against it): increments saturate here, so no write ever produces an unsafe integer.
+ */
+const COUNTER_CAP = 2 ** 32
+
+/** A copy of `vv` with `node`'s entry one higher, saturating at 2^32. */
 export function incrementVector(vv: VersionVector, node: string): VersionVector {
-  return { ...vv, [node]: (vv[node] ?? 0) + 1 }
+  return { ...vv, [node]: Math.min(COUNTER_CAP, (vv[node] ?? 0) + 1) }
 }
 
 /** Sum of all entries: the first key of the deterministic tie-break between concurrent claims. */

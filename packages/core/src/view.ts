@@ -33,8 +33,15 @@ export interface View {
   /** Ids of instances carrying a tag; undefined when none. Live set: do not mutate. */
   idsWithTag(tag: string): ReadonlySet<string> | undefined
   conflicts(): Conflict[]
+  /**
+   * Calls `listener` whenever an id enters a conflict or its set of claimants changes (a
+   * second node registers it, or a takeover of a live owner's instance is attempted).
+   */
+  onConflict(listener: (conflict: Conflict) => void): () => void
   readonly size: number
   readonly conflictCount: number
+  /** Conflicts that started (or gained a claimant) since the view was created. */
+  readonly conflictsSeen: number
 }
 
 interface ServiceEntry {
@@ -84,6 +91,19 @@ export function createView(): View {
   const services = new Map<string, ServiceEntry>()
   const tags = new Map<string, Set<string>>()
   const conflicts = new Map<string, Conflict>()
+  const conflictListeners = new Set<(conflict: Conflict) => void>()
+  let conflictsSeen = 0
+
+  function noteConflict(id: string, winner: ServiceInstance, claimants: readonly string[]): void {
+    const previous = conflicts.get(id)
+    const conflict = Object.freeze({ id, winner, claimants })
+    conflicts.set(id, conflict)
+    const grew =
+      previous === undefined || claimants.some((origin) => !previous.claimants.includes(origin))
+    if (!grew) return
+    conflictsSeen++
+    for (const listener of conflictListeners) listener(conflict)
+  }
 
   function insert(instance: ServiceInstance): void {
     instances.set(instance.id, instance)
@@ -154,7 +174,7 @@ export function createView(): View {
     const before = instances.get(id)
     const after = winner?.instance ?? undefined
     if (after !== undefined && claimants.length > 1) {
-      conflicts.set(id, Object.freeze({ id, winner: after, claimants }))
+      noteConflict(id, after, claimants)
     } else {
       conflicts.delete(id)
     }
@@ -196,6 +216,13 @@ export function createView(): View {
     names: () => services.keys(),
     idsWithTag: (tag) => tags.get(tag),
     conflicts: () => [...conflicts.values()],
+    onConflict(listener) {
+      conflictListeners.add(listener)
+      return () => conflictListeners.delete(listener)
+    },
+    get conflictsSeen() {
+      return conflictsSeen
+    },
     get size() {
       return instances.size
     },

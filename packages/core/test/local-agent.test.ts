@@ -30,6 +30,7 @@ describe('local agent specifics', () => {
       claims: 0,
       instances: 0,
       conflicts: 0,
+      conflictsSeen: 0,
       peers: { alive: 1, suspect: 0, dead: 0, left: 0 },
       messagesIn: 0,
       messagesOut: 0,

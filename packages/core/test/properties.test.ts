@@ -2,7 +2,9 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { createReplica } from '../src/replica.js'
 import type { Delta, Replica, SyncPart } from '../src/replica-types.js'
+import { isVisibleState } from '../src/resolve.js'
 import { seededRandom } from '../src/testing/random.js'
+import { compareVectors } from '../src/version-vector.js'
 import { claimsOf, expectConverged } from './sim/checks.js'
 import { SimCluster } from './sim/cluster.js'
 import { scenarioArbitrary } from './sim/ops.js'
@@ -38,6 +40,34 @@ describe('properties', () => {
         const cluster = SimCluster.run(scenario)
         cluster.converge()
         expectConverged(cluster)
+      }),
+      { numRuns: RUNS },
+    )
+  })
+
+  it('a live owner’s claim is never superseded by another origin: the shown claim is after no other live, visible claim', () => {
+    fc.assert(
+      fc.property(scenarioArbitrary, (scenario) => {
+        const cluster = SimCluster.run(scenario)
+        cluster.converge()
+        for (const sim of cluster.nodes) {
+          const node = sim.node
+          const visible = (origin: string): boolean =>
+            origin === node.nodeId || isVisibleState(node.liveness.state(origin))
+          for (const [, instances] of node.services({ includeCritical: true })) {
+            for (const shown of instances) {
+              const claims = node.replica.claimsFor(shown.id)
+              const winner = claims.find((claim) => claim.origin === shown.node)!
+              for (const other of claims) {
+                if (other === winner || other.instance === null || !visible(other.origin)) continue
+                expect(
+                  compareVectors(winner.vv, other.vv),
+                  `${sim.id} shows ${shown.id} of ${shown.node}`,
+                ).not.toBe('after')
+              }
+            }
+          }
+        }
       }),
       { numRuns: RUNS },
     )

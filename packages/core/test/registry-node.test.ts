@@ -138,7 +138,7 @@ describe('registry node: own writes', () => {
     expect(a.deregisterAll()).toBeUndefined()
   })
 
-  it('restamp makes its claims dominate what it could not see before', () => {
+  it('restamp makes its claims count what it could not see before, so it never takes over', () => {
     const { node } = cluster()
     const a = node('A')
     const b = node('B')
@@ -147,12 +147,14 @@ describe('registry node: own writes', () => {
     a.applyDelta(b.register({ id: 'x', name: 'svc' }).delta) // concurrent; B wins the tie
     expect(a.getService('svc')[0]?.node).toBe('B')
     expect(a.conflicts()).toMatchObject([{ id: 'x', claimants: ['B', 'A'] }])
+    // A restarted node's claim may carry a vector from before what it missed; restamped, it
+    // is honest about having seen B's live claim, and a live owner is never taken over.
     const delta = a.restamp()
     expect(delta?.claims[0]?.vv).toEqual({ A: 2, B: 1 })
-    expect(a.getService('svc')[0]?.node).toBe('A')
-    expect(a.conflicts()).toEqual([])
+    expect(a.getService('svc')[0]?.node).toBe('B')
+    expect(a.conflicts()).toMatchObject([{ id: 'x', claimants: ['B', 'A'] }])
     b.applyDelta(delta!)
-    expect(b.getService('svc')[0]?.node).toBe('A')
+    expect(b.getService('svc')[0]?.node).toBe('B')
     // Nothing competes any more: a second restamp rewrites nothing.
     a.register({ id: 'y', name: 'other' })
     expect(a.restamp()).toBeUndefined()
@@ -198,6 +200,43 @@ describe('registry node: remote input', () => {
     a.applyDelta(node('B', 1).register({ id: 'b1', name: 'svc' }).delta)
     a.applyDelta(node('B', 2).register({ id: 'b2', name: 'svc' }).delta)
     expect(seen).toEqual(['add:registered:b1@B', 'delete:expired:b1@B', 'add:registered:b2@B'])
+  })
+
+  it('keeps a live owner’s instance against a dominating takeover, reported as a conflict everywhere (finding 3)', () => {
+    const { node } = cluster()
+    const [a, b, c] = [node('A'), node('B'), node('C')]
+    const owned = a.register({ id: 'pay-1', name: 'pay', endpoints: ['http://10.0.0.1:80'] })
+    b.applyDelta(owned.delta)
+    c.applyDelta(owned.delta)
+    const seen: string[] = []
+    for (const n of [a, b, c])
+      n.onConflict((conflict) => seen.push(`${conflict.id}:${conflict.claimants}`))
+    // B has seen A's claim and writes over it: its vector dominates, and it renames and
+    // marks it critical, which used to take it over or hide it.
+    const takeover = b.register({
+      id: 'pay-1',
+      name: 'other',
+      endpoints: ['http://6.6.6.6:80'],
+      status: 'critical',
+    }).delta
+    expect(takeover.claims[0]!.vv).toEqual({ [a.nodeId]: 1, [b.nodeId]: 1 })
+    a.applyDelta(takeover)
+    c.applyDelta(takeover)
+    for (const n of [a, b, c]) {
+      expect(n.getService('pay')).toMatchObject([{ node: 'A', endpoints: ['http://10.0.0.1:80'] }])
+      expect(n.getService('other')).toEqual([])
+      expect(n.conflicts()).toMatchObject([{ id: 'pay-1', claimants: ['A', 'B'] }])
+      expect(n.conflictsSeen).toBe(1)
+    }
+    expect(seen).toEqual(['pay-1:A,B', 'pay-1:A,B', 'pay-1:A,B'])
+    // The move happens once A lets go.
+    const gone = a.deregister('pay-1')
+    b.applyDelta(gone)
+    c.applyDelta(gone)
+    for (const n of [a, b, c]) {
+      expect(n.service('other', { includeCritical: true })).toMatchObject([{ node: 'B' }])
+      expect(n.conflicts()).toEqual([])
+    }
   })
 
   it('reports concurrent claims as conflicts; every replica picks the same winner', () => {

@@ -27,11 +27,22 @@ describe('resolve', () => {
     expect(resolve([a], (origin) => origin !== 'A').winner).toBeUndefined()
   })
 
-  it('drops a claim superseded by a later vector (an instance moved from A to B)', () => {
+  it('keeps a live owner against a dominating claim of another origin, as a conflict (finding 3)', () => {
     const a = liveClaim('A', 'x', 'svc', { A: 1 })
     const b = liveClaim('B', 'x', 'svc', { A: 1, B: 1 })
-    expect(resolve([a, b], everyone)).toEqual({ winner: b, claimants: ['B'] })
-    expect(resolve([b, a], everyone)).toEqual({ winner: b, claimants: ['B'] })
+    expect(resolve([a, b], everyone)).toEqual({ winner: a, claimants: ['A', 'B'] })
+    expect(resolve([b, a], everyone)).toEqual({ winner: a, claimants: ['A', 'B'] })
+    // Hiding it does not work either: a critical or renamed takeover loses the same way.
+    const hide = claim('B', 'x', { A: 1, B: 9 }, instance('x', 'other', 'B'))
+    expect(resolve([hide, a], everyone).winner).toBe(a)
+  })
+
+  it('moves an instance once the old owner tombstoned it, left or died', () => {
+    const tomb = claim('A', 'x', { A: 2 }, null)
+    const b = liveClaim('B', 'x', 'svc', { A: 2, B: 1 })
+    expect(resolve([tomb, b], everyone)).toEqual({ winner: b, claimants: ['B'] })
+    const a = liveClaim('A', 'x', 'svc', { A: 1 })
+    expect(resolve([a, b], (origin) => origin !== 'A')).toEqual({ winner: b, claimants: ['B'] })
   })
 
   it('reports concurrent claims; the larger vector sum wins', () => {
@@ -52,10 +63,15 @@ describe('resolve', () => {
     expect(resolve([tomb, b], everyone)).toEqual({ winner: b, claimants: ['B'] })
   })
 
-  it('ignores invisible origins before deciding supersession', () => {
+  it('ignores invisible origins before deciding who owns the id', () => {
     const a = liveClaim('A', 'x', 'svc', { A: 1 })
-    const b = liveClaim('B', 'x', 'svc', { A: 1, B: 1 })
-    expect(resolve([a, b], (origin) => origin !== 'B')).toEqual({ winner: a, claimants: ['A'] })
+    const b = liveClaim('B', 'x', 'svc', { B: 1 })
+    const c = liveClaim('C', 'x', 'svc', { A: 1, B: 1, C: 1 })
+    // B would win the tie against A; once B is dead, A is the only incumbent C sits on.
+    expect(resolve([a, b, c], (origin) => origin !== 'B')).toEqual({
+      winner: a,
+      claimants: ['A', 'C'],
+    })
   })
 
   it('gives the same answer for every order of the claims', () => {
@@ -68,7 +84,7 @@ describe('resolve', () => {
     ]
     const expected = resolve(claims, everyone)
     expect(expected.winner?.origin).toBe('D')
-    expect(expected.claimants).toEqual(['D', 'C', 'B'])
+    expect(expected.claimants).toEqual(['D', 'C', 'B', 'A'])
     for (const order of permutations(claims)) expect(resolve(order, everyone)).toEqual(expected)
   })
 

@@ -128,16 +128,20 @@ describe('view', () => {
       expect(h.put(next).map((e) => [e.op, e.cause])).toEqual([['update', 'registered']])
     })
 
-    it('superseded when another node’s claim wins (a move)', () => {
+    it('superseded when another node’s claim wins (a move, once the old owner lets go)', () => {
       const h = harness()
-      h.put(liveClaim('A', 'x', 'svc', { A: 1 }))
+      const owner = liveClaim('A', 'x', 'svc', { A: 1 })
+      h.put(owner)
       const moved = liveClaim('B', 'x', 'svc', { A: 1, B: 1 })
-      expect(h.put(moved)).toEqual([
+      // While A still holds it, B's claim is a conflict and A keeps the instance.
+      expect(h.put(moved)).toEqual([])
+      expect(h.view.get('x')).toBe(owner.instance)
+      expect(h.view.conflicts()).toMatchObject([{ id: 'x', claimants: ['A', 'B'] }])
+      expect(h.put(claim('A', 'x', { A: 2 }, null, 2))).toEqual([
         { op: 'update', instance: moved.instance, cause: 'superseded' },
       ])
-      // The old owner's tombstone changes nothing: its claim was already superseded.
-      expect(h.put(claim('A', 'x', { A: 2 }, null, 2))).toEqual([])
       expect(h.view.get('x')).toBe(moved.instance)
+      expect(h.view.conflicts()).toEqual([])
     })
 
     it('a name change is a delete from the old name and an add to the new one', () => {
@@ -157,7 +161,9 @@ describe('view', () => {
       const h = harness()
       h.put(liveClaim('A', 'x', 'old', { A: 1 }))
       const moved = liveClaim('B', 'x', 'new', { A: 1, B: 1 })
-      expect(h.put(moved).map((e) => [e.op, e.instance.name, e.cause])).toEqual([
+      expect(h.put(moved)).toEqual([])
+      const tomb = claim('A', 'x', { A: 2 }, null, 2)
+      expect(h.put(tomb).map((e) => [e.op, e.instance.name, e.cause])).toEqual([
         ['delete', 'old', 'superseded'],
         ['add', 'new', 'superseded'],
       ])

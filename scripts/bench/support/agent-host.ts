@@ -58,6 +58,7 @@ export async function startHost(label: string, lifetimeMs: number): Promise<Agen
       ...(process.env.BENCH_HOST_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
       '--import',
       'tsx',
+      '--conditions=@grapevine/source',
       join(here, 'agent-host-main.ts'),
       JSON.stringify({ lifetimeMs }),
     ],

@@ -44,7 +44,7 @@ export function createMetrics(
   gauge(
     registry,
     'grapevine_conflicts',
-    'Instance ids claimed concurrently by several live nodes.',
+    'Instance ids claimed by several live nodes now (concurrent registrations or takeover attempts).',
     () => stats().conflicts,
   )
   new Gauge({
@@ -74,6 +74,12 @@ export function createMetrics(
   counters.define('grapevine_sync_sessions_total', 'Anti-entropy sync sessions.', [], () => [
     [{}, stats().syncSessions],
   ])
+  counters.define(
+    'grapevine_conflicts_detected_total',
+    'Conflicts detected: an id claimed while a live owner held it (the owner keeps it), or registered concurrently.',
+    [],
+    () => [[{}, stats().conflictsSeen]],
+  )
   counters.define(
     'grapevine_dropped_messages_total',
     'Messages and frames dropped, by reason (decode, schema, signer, oversize, stale…).',

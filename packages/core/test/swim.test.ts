@@ -1,0 +1,303 @@
+import { describe, expect, it } from 'vitest'
+import { Awareness } from '../src/awareness.js'
+import type { MemberRecord, SwimMessage } from '../src/membership-types.js'
+import { RetransmitQueue, retransmitLimit } from '../src/retransmit-queue.js'
+import { Suspicion, suspicionTimeout, suspicionTimeoutAfter } from '../src/suspicion.js'
+import { createSwim, type Swim } from '../src/swim.js'
+import { SWIM_PROFILES } from '../src/swim-profiles.js'
+import { seededRandom } from '../src/testing/random.js'
+
+const T = SWIM_PROFILES.lan
+const NO_SIG = new Uint8Array(0)
+
+describe('suspicion timeout math', () => {
+  it.each([
+    [0, 3, 2_000, 30_000, 30_000],
+    [1, 3, 2_000, 30_000, 16_000],
+    [2, 3, 2_000, 30_000, 7_810],
+    [3, 3, 2_000, 30_000, 2_000],
+    [4, 3, 2_000, 30_000, 2_000],
+    [5, 0, 2_000, 30_000, 2_000],
+  ])('%i of %i confirmations, min %i, max %i → %i ms', (c, k, min, max, expected) => {
+    expect(Math.abs(suspicionTimeoutAfter(c, k, min, max) - expected)).toBeLessThanOrEqual(1)
+  })
+
+  it('scales the minimum with log10 of the cluster size, never below one', () => {
+    expect(suspicionTimeout(4, 1, 1_000)).toBe(4_000)
+    expect(suspicionTimeout(4, 10, 1_000)).toBe(4_000)
+    expect(suspicionTimeout(4, 1_000, 1_000)).toBe(12_000)
+  })
+
+  it('counts each accuser once and stops shrinking at k', () => {
+    const s = new Suspicion('a', 0, 2, 1_000, 6_000)
+    expect(s.deadline).toBe(6_000)
+    expect(s.confirm('a')).toBe(false)
+    expect(s.confirm('b')).toBe(true)
+    expect(s.confirm('b')).toBe(false)
+    expect(s.confirm('c')).toBe(true)
+    expect(s.deadline).toBe(1_000)
+    expect(s.confirm('d')).toBe(false)
+  })
+})
+
+describe('local health and retransmits', () => {
+  it('clamps the score to [0, max − 1] and scales timeouts by score + 1', () => {
+    const a = new Awareness(8)
+    a.apply(-1)
+    expect(a.scale(100)).toBe(100)
+    a.apply(20)
+    expect(a.score).toBe(7)
+    expect(a.scale(100)).toBe(800)
+  })
+
+  it('sends each update λ·ceil(log10(n + 1)) times, least-sent first, newest replacing older', () => {
+    expect(retransmitLimit(4, 9)).toBe(4)
+    expect(retransmitLimit(4, 10)).toBe(8)
+    expect(retransmitLimit(4, 10_000)).toBe(20)
+    const q = new RetransmitQueue<string>()
+    q.push('a', 'a1')
+    q.push('b', 'b1')
+    q.push('a', 'a2')
+    expect(q.take(1, 2)).toEqual(['a2'])
+    expect(q.take(2, 2)).toEqual(['b1', 'a2'])
+    expect(q.take(2, 2)).toEqual(['b1'])
+    expect(q.size).toBe(0)
+  })
+})
+
+/** Two or more state machines wired by hand on one clock. */
+function machines(ids: string[]) {
+  const clock = { time: 0 }
+  const swims = new Map<string, Swim>()
+  for (const id of ids) {
+    swims.set(
+      id,
+      createSwim({
+        self: id,
+        gen: 1,
+        name: `host-${id}`,
+        addrs: [`/ip4/10.0.0.1/tcp/1/p2p/${id}`],
+        cluster: 'test',
+        now: () => clock.time,
+        random: seededRandom(7),
+        timings: T,
+        signer: { sign: () => NO_SIG },
+        purgeAfter: 60_000,
+      }),
+    )
+  }
+  const alive = (id: string): MemberRecord => ({
+    kind: 'alive',
+    id,
+    gen: 1,
+    incarnation: 0,
+    name: `host-${id}`,
+    addrs: [],
+    sig: NO_SIG,
+  })
+  for (const [id, swim] of swims) {
+    for (const other of ids) if (other !== id) swim.receiveRecord(alive(other))
+    swim.drain()
+  }
+  return { clock, swims, get: (id: string) => swims.get(id)! }
+}
+
+const kinds = (messages: { to: string; message: SwimMessage }[]) =>
+  messages.map(({ to, message }) => `${message.kind}→${to}`)
+
+describe('SWIM state machine', () => {
+  it('admits a member by its ALIVE and tells the registry, with its name', () => {
+    const { get } = machines(['a'])
+    const a = get('a')
+    a.receiveRecord({
+      kind: 'alive',
+      id: 'b',
+      gen: 3,
+      incarnation: 1,
+      name: 'web-1',
+      addrs: ['/x'],
+      sig: NO_SIG,
+    })
+    expect(a.drain().facts).toEqual([
+      { id: 'b', state: 'alive', gen: 3, name: 'web-1', addrs: ['/x'] },
+    ])
+    expect(a.member('b')).toMatchObject({ state: 'alive', incarnation: 1, name: 'web-1' })
+  })
+
+  it('probes, goes indirect after the probe timeout, suspects after the period, floods it', () => {
+    const { clock, get } = machines(['a', 'b', 'c', 'd', 'e'])
+    const a = get('a')
+    a.start()
+    a.drain()
+    clock.time = T.probeInterval
+    a.tick()
+    const ping = a.drain().messages
+    expect(ping).toHaveLength(1)
+    const target = ping[0]!.to
+    clock.time += T.probeTimeout
+    a.tick()
+    const indirect = a.drain().messages
+    expect(indirect.map((m) => m.message.kind)).toEqual(['ping-req', 'ping-req', 'ping-req'])
+    expect(indirect.every((m) => m.to !== target)).toBe(true)
+    clock.time += T.probeTimeout
+    a.tick()
+    const out = a.drain()
+    expect(out.floods).toMatchObject([{ kind: 'suspect', id: target, from: 'a', incarnation: 0 }])
+    expect(out.facts).toMatchObject([{ id: target, state: 'suspect' }])
+  })
+
+  it('acks a ping and relays an indirect probe with the requester’s seq', () => {
+    const { get } = machines(['a', 'b', 'c'])
+    const b = get('b')
+    b.receive('a', { kind: 'ping', seq: 7, target: 'b', updates: [] })
+    expect(b.drain().messages).toMatchObject([{ to: 'a', message: { kind: 'ack', seq: 7 } }])
+    b.receive('a', { kind: 'ping-req', seq: 9, target: 'c', updates: [] })
+    const relay = b.drain().messages
+    expect(kinds(relay)).toEqual(['ping→c'])
+    const relaySeq = (relay[0]!.message as { seq: number }).seq
+    b.receive('c', { kind: 'ack', seq: relaySeq, updates: [] })
+    expect(b.drain().messages).toMatchObject([{ to: 'a', message: { kind: 'ack', seq: 9 } }])
+  })
+
+  it('NACKs an indirect probe whose target did not answer in time', () => {
+    const { clock, get } = machines(['a', 'b', 'c'])
+    const b = get('b')
+    b.receive('a', { kind: 'ping-req', seq: 9, target: 'c', updates: [] })
+    b.drain()
+    clock.time += T.probeTimeout
+    b.tick()
+    expect(b.drain().messages).toMatchObject([{ to: 'a', message: { kind: 'nack', seq: 9 } }])
+  })
+
+  it('refutes a suspicion of itself with a higher incarnation, flooded', () => {
+    const { get } = machines(['a', 'b'])
+    const a = get('a')
+    a.receiveRecord({ kind: 'suspect', id: 'a', gen: 1, incarnation: 0, from: 'b', sig: NO_SIG })
+    const out = a.drain()
+    expect(a.incarnation).toBe(1)
+    expect(out.floods).toMatchObject([{ kind: 'alive', id: 'a', incarnation: 1 }])
+    expect(a.health).toBe(1)
+  })
+
+  it('lets a higher incarnation beat a suspicion and a death, and ignores stale records', () => {
+    const { get } = machines(['a', 'b'])
+    const a = get('a')
+    a.receiveRecord({ kind: 'suspect', id: 'b', gen: 1, incarnation: 0, from: 'c', sig: NO_SIG })
+    expect(a.member('b')?.state).toBe('suspect')
+    a.receiveRecord({
+      kind: 'alive',
+      id: 'b',
+      gen: 1,
+      incarnation: 1,
+      name: 'b',
+      addrs: [],
+      sig: NO_SIG,
+    })
+    expect(a.member('b')?.state).toBe('alive')
+    a.receiveRecord({ kind: 'suspect', id: 'b', gen: 1, incarnation: 0, from: 'c', sig: NO_SIG })
+    expect(a.member('b')?.state).toBe('alive')
+    a.receiveRecord({ kind: 'dead', id: 'b', gen: 1, incarnation: 1, from: 'c', sig: NO_SIG })
+    expect(a.member('b')?.state).toBe('dead')
+    a.receiveRecord({
+      kind: 'alive',
+      id: 'b',
+      gen: 1,
+      incarnation: 1,
+      name: 'b',
+      addrs: [],
+      sig: NO_SIG,
+    })
+    expect(a.member('b')?.state).toBe('dead')
+    a.receiveRecord({
+      kind: 'alive',
+      id: 'b',
+      gen: 1,
+      incarnation: 2,
+      name: 'b',
+      addrs: [],
+      sig: NO_SIG,
+    })
+    expect(a.member('b')?.state).toBe('alive')
+  })
+
+  it('keeps LEFT final for its generation; a restart (new generation) comes back', () => {
+    const { get } = machines(['a', 'b'])
+    const a = get('a')
+    a.receiveRecord({ kind: 'left', id: 'b', gen: 1, incarnation: 0, sig: NO_SIG })
+    a.receiveRecord({
+      kind: 'alive',
+      id: 'b',
+      gen: 1,
+      incarnation: 5,
+      name: 'b',
+      addrs: [],
+      sig: NO_SIG,
+    })
+    expect(a.member('b')?.state).toBe('left')
+    a.receiveRecord({
+      kind: 'alive',
+      id: 'b',
+      gen: 2,
+      incarnation: 0,
+      name: 'b',
+      addrs: [],
+      sig: NO_SIG,
+    })
+    expect(a.member('b')).toMatchObject({ state: 'alive', gen: 2 })
+  })
+
+  it('declares dead at the minimum timeout once k members confirmed, and floods DEAD', () => {
+    const { clock, get } = machines(['a', 'b', 'c', 'd', 'e', 'f'])
+    const a = get('a')
+    a.start()
+    a.receiveRecord({ kind: 'suspect', id: 'f', gen: 1, incarnation: 0, from: 'b', sig: NO_SIG })
+    for (const from of ['c', 'd', 'e']) {
+      a.receiveRecord({ kind: 'suspect', id: 'f', gen: 1, incarnation: 0, from, sig: NO_SIG })
+    }
+    a.drain()
+    clock.time = suspicionTimeout(T.suspicionMult, 6, T.probeInterval) - 1
+    a.tick()
+    expect(a.member('f')?.state).toBe('suspect')
+    clock.time += 1
+    a.tick()
+    expect(a.member('f')?.state).toBe('dead')
+    expect(a.drain().floods).toMatchObject([{ kind: 'dead', id: 'f', from: 'a' }])
+  })
+
+  it('on a late tick, widens its own timeouts instead of accusing', () => {
+    const { clock, get } = machines(['a', 'b', 'c', 'd', 'e'])
+    const a = get('a')
+    a.start()
+    clock.time = T.probeInterval
+    a.tick()
+    a.drain()
+    a.nextDeadline()
+    // The process stalled for 2 s: every deadline is overdue.
+    clock.time += 2_000
+    a.tick()
+    const out = a.drain()
+    expect(out.messages.filter((m) => m.message.kind === 'ping-req')).toEqual([])
+    expect(out.floods).toEqual([])
+    expect(a.health).toBeGreaterThan(0)
+  })
+
+  it('sends a member what it holds against it first, so a resumed node refutes at once', () => {
+    const { get } = machines(['a', 'b'])
+    const a = get('a')
+    a.receiveRecord({ kind: 'dead', id: 'b', gen: 1, incarnation: 0, from: 'c', sig: NO_SIG })
+    a.drain()
+    a.receive('b', { kind: 'ping', seq: 1, target: 'a', updates: [] })
+    const [reply] = a.drain().messages
+    expect(reply?.message).toMatchObject({ kind: 'ack', updates: [{ kind: 'dead', id: 'b' }] })
+  })
+
+  it('trades whole tables with a peer it does not know', () => {
+    const { get } = machines(['a', 'b'])
+    const a = get('a')
+    a.connected('z')
+    const [message] = a.drain().messages
+    expect(message).toMatchObject({ to: 'z', message: { kind: 'state', reply: true } })
+    const records = (message!.message as { records: readonly MemberRecord[] }).records
+    expect(records.map((r) => `${r.kind}:${r.id}`).sort()).toEqual(['alive:a', 'alive:b'])
+  })
+})
