@@ -18,6 +18,10 @@ function typeText(option: ConfigOption): string {
       return 'duration (`10s`, `500ms`, `1m`; a bare number is ms)'
     case 'address':
       return 'host:port'
+    case 'optional-address':
+      return 'host:port \\| off'
+    case 'domain':
+      return 'DNS name'
     case 'secret':
       return 'string'
     default:

@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify'
 import type { ApiContext } from '../http/api-context.js'
 import { openEventStream } from '../http/event-stream.js'
-import { type ClusterActivity, createClusterActivity } from './cluster-activity.js'
+import type { HttpRoutes } from '../http/http-routes.js'
+import { createClusterActivity } from './cluster-activity.js'
 import { loadDashboardAssets } from './dashboard-assets.js'
 
 /** Where the page lives; `/` redirects here. */
@@ -20,12 +21,18 @@ export interface DashboardInit {
  * member list, when it changed and at least once a second) and `conflicts`. A reconnecting
  * client gets a fresh snapshot, so it needs no replay.
  */
-export function dashboardRoutes(
+export function dashboardRoutes(init: DashboardInit = {}): HttpRoutes {
+  // Read once, at construction: a missing file fails the daemon at start, not a page load.
+  const assets = loadDashboardAssets()
+  return { name: 'dashboard', register: (server, ctx) => register(server, ctx, assets, init) }
+}
+
+function register(
   server: FastifyInstance,
   ctx: ApiContext,
-  init: DashboardInit = {},
-): ClusterActivity {
-  const assets = loadDashboardAssets()
+  assets: ReturnType<typeof loadDashboardAssets>,
+  init: DashboardInit,
+): void {
   const activity = createClusterActivity({
     agent: ctx.agent,
     feed: ctx.feed,
@@ -63,7 +70,7 @@ export function dashboardRoutes(
     )
     const self = {
       peerId: agent.peerId,
-      nodeName: agent.nodeName ?? agent.peerId,
+      nodeName: ctx.nodeName,
       addresses: agent.addresses,
       ready: ctx.isReady(),
     }
@@ -90,6 +97,4 @@ export function dashboardRoutes(
     ctx.closing.addEventListener('abort', onClosing, { once: true })
     track(() => ctx.closing.removeEventListener('abort', onClosing))
   })
-
-  return activity
 }

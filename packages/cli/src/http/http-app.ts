@@ -1,0 +1,118 @@
+import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify'
+import type { DaemonContext } from '../daemon/front-end.js'
+import { UnauthorizedError } from '../errors.js'
+import type { ApiContext } from './api-context.js'
+import { createTokenCheck, isOpenRoute } from './bearer-token.js'
+import { toErrorBody } from './error-body.js'
+import type { HttpRoutes } from './http-routes.js'
+
+export interface HttpAppInit {
+  ctx: DaemonContext
+  routes: readonly HttpRoutes[]
+  /**
+   * When set, every route but /health, the dashboard's static files and `tokenExempt`
+   * requires the token (see `createTokenCheck`, `isOpenRoute`).
+   */
+  token?: string
+  /** Routes left open despite the token: `ready` (/ready), `metrics` (/metrics). */
+  tokenExempt?: readonly string[]
+  /** Interval of SSE keep-alive comments. @default 15_000 */
+  keepAliveMs?: number
+  /**
+   * An HTTP server bound beforehand (the daemon binds before the agent starts). Without it,
+   * fastify creates its own and the caller listens with `app.listen()`.
+   */
+  server?: Server
+}
+
+/** Registrations are a few KiB at most (see LIMITS); a larger body is a mistake or an attack. */
+const BODY_LIMIT = 256 * 1024
+
+/**
+ * The daemon's HTTP server: one fastify instance carrying every route set, with the shared
+ * pieces (token check, JSON parsing, error format, request log) applied to all of them.
+ * Errors are `{error: {code, message, field?}}` unless a route set answers in its own format.
+ */
+export function createHttpApp(init: HttpAppInit): FastifyInstance {
+  const { logger } = init.ctx
+  // Widened to fastify's logger type so that routes take the plain `FastifyInstance`.
+  const loggerInstance: FastifyBaseLogger = logger
+  const prebound = init.server
+  const server: FastifyInstance = Fastify({
+    loggerInstance,
+    // Per-request lines are logged at debug by the onResponse hook below, not at info.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: BODY_LIMIT,
+    // Destroys keep-alive sockets and SSE streams on close instead of waiting for clients.
+    forceCloseConnections: true,
+    ...(prebound && {
+      serverFactory: (handler: RequestListener<typeof IncomingMessage, typeof ServerResponse>) => {
+        prebound.on('request', handler)
+        return prebound
+      },
+    }),
+  })
+
+  // Closing this server ends its long polls and streams even while the daemon runs on.
+  const closing = new AbortController()
+  const ctx: ApiContext = {
+    ...init.ctx,
+    closing: AbortSignal.any([init.ctx.closing, closing.signal]),
+    keepAliveMs: init.keepAliveMs ?? 15_000,
+  }
+
+  // Accept JSON whatever the content type (curl -d sends form encoding), and treat an empty
+  // body as absent so that bodiless POSTs and DELETEs work.
+  server.removeAllContentTypeParsers()
+  server.addContentTypeParser('*', { parseAs: 'string' }, (_request, text, done) => {
+    const body = String(text)
+    if (body.trim() === '') return done(null, undefined)
+    try {
+      done(null, JSON.parse(body))
+    } catch (err) {
+      const error = Object.assign(new Error((err as Error).message), { code: 'ERR_BAD_JSON' })
+      done(error, undefined)
+    }
+  })
+
+  if (init.token !== undefined && init.token !== '') {
+    const check = createTokenCheck(init.token)
+    const exempt = init.tokenExempt ?? []
+    server.addHook('onRequest', async (request) => {
+      if (isOpenRoute(request.url, exempt)) return
+      if (!check(request.headers)) throw new UnauthorizedError()
+    })
+  }
+
+  server.addHook('onResponse', async (request, reply) => {
+    logger.debug(
+      { method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime },
+      'http request',
+    )
+  })
+
+  server.setErrorHandler(async (err, request, reply) => {
+    const { status, body, internal } = toErrorBody(err)
+    if (internal) logger.error({ err, url: request.url }, 'http handler failed')
+    reply.code(status)
+    if (status === 401) reply.header('www-authenticate', 'Bearer')
+    return body
+  })
+
+  server.setNotFoundHandler(async (request, reply) => {
+    reply.code(404)
+    return {
+      error: { code: 'ERR_ROUTE_NOT_FOUND', message: `no route ${request.method} ${request.url}` },
+    }
+  })
+
+  server.addHook('preClose', async () => {
+    closing.abort()
+  })
+
+  for (const routes of init.routes) {
+    server.register(async (scope) => routes.register(scope, ctx))
+  }
+  return server
+}
