@@ -13,9 +13,13 @@ function setup(files: Record<string, string>) {
   const services = createConfigDirServices({
     dir: DIR,
     agent: {
+      // The local agent runs no checks (and refuses them): they are recorded, not run.
       register: (registration) => {
         registered.push(registration)
-        return agent.register(registration)
+        const { checks: _checks, ...instance } = registration as typeof registration & {
+          checks?: unknown
+        }
+        return agent.register(instance)
       },
       deregister: (id) => agent.deregister(id),
     },
@@ -102,7 +106,7 @@ describe('--config-dir', () => {
       'db.json': JSON.stringify({ service: { name: 'db', port: 5432 } }),
       'notes.txt': 'not a definition',
     }
-    const { agent, services } = setup(files)
+    const { agent, services, registered } = setup(files)
     // An instance registered over the API is never touched by the directory.
     await agent.register({ id: 'api-1', name: 'api' })
 
@@ -117,6 +121,9 @@ describe('--config-dir', () => {
         .map((i) => i.id)
         .sort(),
     ).toEqual(['api-1', 'db', 'web-1'])
+    expect(registered).toContainEqual(
+      expect.objectContaining({ id: 'web-1', checks: [expect.objectContaining({ kind: 'http' })] }),
+    )
 
     delete files['db.json']
     files['web.json'] = JSON.stringify({ service: { ...web.service, tags: ['edge', 'canary'] } })
@@ -147,9 +154,10 @@ describe('--config-dir', () => {
       'a.json': JSON.stringify({ service: { name: 'web', id: 'w' } }),
       'b.json': JSON.stringify({ service: { name: 'web', id: 'w' } }),
     }
-    const { services } = setup(files)
+    const { services, registered } = setup(files)
     const result = await services.load()
     expect(result.registered).toEqual(['w'])
+    expect(registered).toHaveLength(1)
     expect(result.failed[0]!.message).toContain('also declared in /etc/grapevine.d/a.json')
   })
 })

@@ -132,8 +132,22 @@ export function createRegistryNode(init: RegistryNodeInit): RegistryNode {
     if (input.origin === nodeId) return false
     const purgedGen = purged.get(input.origin)?.gen
     if (purgedGen !== undefined && input.gen <= purgedGen) return false
+    // Relayed claims of a generation older than one the origin itself announced are history.
+    const newest = liveness.gen(input.origin)
+    if (newest !== undefined && input.gen < newest) return false
     liveness.seen(input.origin, input.gen)
     return true
+  }
+
+  /**
+   * Whatever the evidence that an origin runs generation `gen` (a heartbeat, a LEAVE, a
+   * membership probe), claims of its older generations never become visible again: they are
+   * dropped at once, and `admits` refuses them if a peer syncs them back.
+   */
+  function retire(origin: string, gen: number): void {
+    const known = liveness.gen(origin)
+    if (known !== undefined && gen < known) return
+    refresh(replica.retire(origin, gen))
   }
 
   /** A new origin past `maxOrigins` is refused (counted as over quota by the caller). */
@@ -219,6 +233,9 @@ export function createRegistryNode(init: RegistryNodeInit): RegistryNode {
       if (origin === nodeId) return
       const purgedGen = purged.get(origin)?.gen
       if (purgedGen !== undefined && originGen >= purgedGen) purged.delete(origin)
+      // Before the evidence makes the origin visible again: the claims we hold may be an older
+      // generation's, and showing them, even until the new one's state arrives, is a flap.
+      retire(origin, originGen)
       onTransition(liveness.heard(origin, originGen, hbSeq))
     },
 
@@ -229,7 +246,9 @@ export function createRegistryNode(init: RegistryNodeInit): RegistryNode {
 
     left(origin, originGen) {
       if (origin === nodeId) return
+      // Hidden first (watchers see cause `left`), then the older generation is dropped.
       onTransition(liveness.left(origin, originGen))
+      retire(origin, originGen)
     },
 
     tick() {

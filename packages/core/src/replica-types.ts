@@ -141,6 +141,13 @@ export interface Replica {
   collectGarbage(): number
   /** Forgets an origin entirely (after `purgeAfter`); returns the ids whose claims changed. */
   forgetOrigin(origin: string): ReadonlySet<string>
+  /**
+   * The origin is known to run generation `gen` (it said so itself): claims of any older
+   * generation are dropped now, as rule 1 would on the new generation's first claim, and the
+   * origin restarts empty at `gen`. Returns the ids whose claims changed; nothing when no older
+   * generation is held.
+   */
+  retire(origin: string, gen: number): ReadonlySet<string>
   /** Number of stored claims, tombstones included. */
   readonly size: number
 }

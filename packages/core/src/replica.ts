@@ -355,6 +355,13 @@ export function createReplica(init: ReplicaInit): Replica {
       return collected
     },
 
+    retire(origin, gen) {
+      const changed = new Set<string>()
+      const log = origins.get(origin)
+      if (log !== undefined && log.gen < gen) logFor(origin, gen, changed)
+      return changed
+    },
+
     forgetOrigin(origin) {
       const changed = new Set<string>()
       const log = origins.get(origin)

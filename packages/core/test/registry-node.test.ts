@@ -292,6 +292,49 @@ describe('registry node: liveness', () => {
     expect(seen).toEqual(['delete:expired:b1@B', 'add:registered:b1@B', 'delete:left:b1@B'])
   })
 
+  // Finding 9: after a kill -9 and restart, the new generation's first heartbeat showed the old
+  // generation's claims again (added, then deleted as expired, then added back).
+  it('a new generation never revives the claims of an older one it replaces', () => {
+    const { a, clock, seen } = setup()
+    clock.time += timings.deadAfter + 1
+    a.tick()
+    expect(seen).toEqual(['delete:expired:b1@B'])
+    a.heard('B', 2, 1)
+    expect(a.getService('svc')).toEqual([])
+    expect(a.replica.origin('B')?.gen).toBe(2)
+    // What the new generation announces is what shows, once.
+    a.applyDelta(
+      createRegistryNode({ nodeId: 'B', gen: 2, now: () => clock.time, timings }).register({
+        id: 'b1',
+        name: 'svc',
+      }).delta,
+    )
+    expect(a.getService('svc').map((i) => i.id)).toEqual(['b1'])
+    expect(seen).toEqual(['delete:expired:b1@B', 'add:registered:b1@B'])
+  })
+
+  it('older-generation claims synced back after a newer generation spoke stay hidden', () => {
+    const { a, b, clock, seen } = setup()
+    const stale = b.replica.partsFor({}, 1 << 20)
+    clock.time += timings.deadAfter + 1
+    a.tick()
+    a.heard('B', 2, 1)
+    for (const part of stale) a.applyPart(part)
+    a.left('B', 2)
+    a.heard('B', 3, 1)
+    for (const part of stale) a.applyPart(part)
+    expect(a.getService('svc')).toEqual([])
+    expect(seen).toEqual(['delete:expired:b1@B'])
+  })
+
+  it('a LEAVE of a newer generation drops the older generation too', () => {
+    const { a, seen } = setup()
+    a.left('B', 2)
+    a.heard('B', 3, 1)
+    expect(a.getService('svc')).toEqual([])
+    expect(seen).toEqual(['delete:left:b1@B'])
+  })
+
   it('purges an origin for good after purgeAfter', () => {
     const { a, clock, seen } = setup()
     clock.time += timings.deadAfter + 1

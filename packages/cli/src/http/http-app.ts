@@ -1,9 +1,16 @@
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify'
+import { LIMITS, ValidationError } from '@grapevine/core'
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  LogController,
+} from 'fastify'
 import type { DaemonContext } from '../daemon/front-end.js'
 import { UnauthorizedError } from '../errors.js'
 import type { ApiContext } from './api-context.js'
 import { createTokenCheck, isOpenRoute } from './bearer-token.js'
+import { checkJsonDepth } from './body-depth.js'
 import { toErrorBody } from './error-body.js'
 import type { HttpRoutes } from './http-routes.js'
 
@@ -29,6 +36,16 @@ export interface HttpAppInit {
 /** Registrations are a few KiB at most (see LIMITS); a larger body is a mistake or an attack. */
 const BODY_LIMIT = 256 * 1024
 
+/** Throws on bytes that are not UTF-8 (a BOM is skipped, as JSON allows). */
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true })
+
+/**
+ * Every id and name validation allows must be addressable in a path (fastify's default of 100
+ * answered 414 to ids of 101–128 characters). fastify measures the raw, percent-encoded
+ * segment, and every character of an id may take 3 (`:` → `%3A`).
+ */
+export const MAX_PARAM_LENGTH = 3 * Math.max(LIMITS.idLength, LIMITS.nameLength)
+
 /**
  * The daemon's HTTP server: one fastify instance carrying every route set, with the shared
  * pieces (token check, JSON parsing, error format, request log) applied to all of them.
@@ -44,8 +61,15 @@ export function createHttpApp(init: HttpAppInit): FastifyInstance {
     // Per-request lines are logged at debug by the onResponse hook below, not at info.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
+    maxParamLength: MAX_PARAM_LENGTH,
     // Destroys keep-alive sockets and SSE streams on close instead of waiting for clients.
     forceCloseConnections: true,
+    // The router refuses some URLs before any handler runs; answer them in our error shape too.
+    frameworkErrors: (err, _request, reply) => {
+      const { status, body } = toErrorBody(err)
+      // Typed for route generics that do not exist yet at this point; a plain reply.
+      void (reply as unknown as FastifyReply).code(status).send(body)
+    },
     ...(prebound && {
       serverFactory: (handler: RequestListener<typeof IncomingMessage, typeof ServerResponse>) => {
         prebound.on('request', handler)
@@ -63,11 +87,23 @@ export function createHttpApp(init: HttpAppInit): FastifyInstance {
   }
 
   // Accept JSON whatever the content type (curl -d sends form encoding), and treat an empty
-  // body as absent so that bodiless POSTs and DELETEs work.
+  // body as absent so that bodiless POSTs and DELETEs work. Bytes that are not UTF-8 are
+  // refused rather than replaced with U+FFFD: the stored value would not be what was sent.
+  // Nesting is bounded before parsing (see body-depth.ts).
   server.removeAllContentTypeParsers()
-  server.addContentTypeParser('*', { parseAs: 'string' }, (_request, text, done) => {
-    const body = String(text)
+  server.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, bytes, done) => {
+    let body: string
+    try {
+      body = strictUtf8.decode(bytes as Buffer)
+    } catch {
+      return done(new ValidationError('body', 'must be UTF-8 text'), undefined)
+    }
     if (body.trim() === '') return done(null, undefined)
+    try {
+      checkJsonDepth(body)
+    } catch (err) {
+      return done(err as Error, undefined)
+    }
     try {
       done(null, JSON.parse(body))
     } catch (err) {
