@@ -112,6 +112,7 @@ export async function createAgent(options: AgentOptions = {}): Promise<Grapevine
   })
   const registry = createRegistryNode({
     nodeId: host.peerId,
+    signing: host.signing,
     gen,
     now,
     timings,

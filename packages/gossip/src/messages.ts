@@ -1,4 +1,4 @@
-import type { Claim, Digest, SyncPart } from '@grapevine/core'
+import type { Claim, Digest, Seal, SyncPart } from '@grapevine/core'
 
 /**
  * The Grapevine wire protocol, version 1 (DESIGN.md, "Wire"). Every message is a msgpack map
@@ -7,7 +7,7 @@ import type { Claim, Digest, SyncPart } from '@grapevine/core'
  */
 
 /** `v` of every message this node sends; messages with another `v` are dropped (`version`). */
-export const PROTOCOL_VERSION = 1
+export const PROTOCOL_VERSION = 2
 
 /**
  * Message types, the `t` field. Only append to this list; never renumber or reuse a value,
@@ -72,6 +72,8 @@ export interface DeltaMessage {
   readonly fromSeq: number
   readonly toSeq: number
   readonly claims: readonly Claim[]
+  /** The origin's seal at send time (signed): relays pass it on with the origin's parts. */
+  readonly seal?: Seal
 }
 
 /**
@@ -135,4 +137,4 @@ export function clusterTopic(cluster: string): string {
 }
 
 /** The stream protocol id of the sync protocol. */
-export const SYNC_PROTOCOL = '/grapevine/sync/1.0.0'
+export const SYNC_PROTOCOL = '/grapevine/sync/2.0.0'

@@ -63,8 +63,8 @@ describe('codec: round trips', () => {
   it('DELTA, HEARTBEAT and LEAVE survive encode/decode', () => {
     const messages: PubsubMessage[] = [
       deltaMessage(writes(3)),
-      { v: 1, t: MessageType.HEARTBEAT, origin: ORIGIN, gen: 7, hbSeq: 12, covered: 3 },
-      { v: 1, t: MessageType.LEAVE, origin: ORIGIN, gen: 7, covered: 3 },
+      { v: 2, t: MessageType.HEARTBEAT, origin: ORIGIN, gen: 7, hbSeq: 12, covered: 3 },
+      { v: 2, t: MessageType.LEAVE, origin: ORIGIN, gen: 7, covered: 3 },
     ]
     for (const message of messages) {
       expect(decodePubsubMessage(encodePubsubMessage(message))).toEqual(message)
@@ -76,9 +76,9 @@ describe('codec: round trips', () => {
     const part = { origin: ORIGIN, gen: 7, full: true, after: 0, covered: 2, claims: delta.claims }
     const digest = { [ORIGIN]: { gen: 7, covered: 2, floor: 0 } }
     const frames: SyncFrame[] = [
-      { v: 1, t: MessageType.SYN, cluster: 'demo', digest },
-      { v: 1, t: MessageType.ACK, parts: [part], want: digest },
-      { v: 1, t: MessageType.ACK2, parts: [] },
+      { v: 2, t: MessageType.SYN, cluster: 'demo', digest },
+      { v: 2, t: MessageType.ACK, parts: [part], want: digest },
+      { v: 2, t: MessageType.ACK2, parts: [] },
     ]
     for (const frame of frames) {
       const decoded = decodeSyncFrame(encodeSyncFrame(frame))
@@ -93,7 +93,7 @@ describe('codec: round trips', () => {
 
 describe('codec: hostile input becomes a typed DecodeError', () => {
   /** A valid HEARTBEAT that the tests below spoil one field at a time. */
-  const heartbeat = { v: 1, t: MessageType.HEARTBEAT, origin: ORIGIN, gen: 1, hbSeq: 1, covered: 0 }
+  const heartbeat = { v: 2, t: MessageType.HEARTBEAT, origin: ORIGIN, gen: 1, hbSeq: 1, covered: 0 }
 
   it('random bytes', () => {
     fc.assert(
@@ -133,7 +133,7 @@ describe('codec: hostile input becomes a typed DecodeError', () => {
   })
 
   it('wrong version and wrong channel', () => {
-    expect(reasonOf(() => decodePubsubMessage(raw.pack({ ...heartbeat, v: 2 })))).toBe('version')
+    expect(reasonOf(() => decodePubsubMessage(raw.pack({ ...heartbeat, v: 1 })))).toBe('version')
     expect(reasonOf(() => decodeSyncFrame(raw.pack(heartbeat)))).toBe('type')
     expect(reasonOf(() => decodePubsubMessage(raw.pack({ ...heartbeat, t: 99 })))).toBe('type')
     expect(reasonOf(() => decodePubsubMessage(raw.pack([1, 2, 3])))).toBe('decode')
@@ -176,11 +176,11 @@ describe('codec: hostile input becomes a typed DecodeError', () => {
   })
 
   it('malformed digests and parts', () => {
-    const syn = { v: 1, t: MessageType.SYN, cluster: 'demo' }
+    const syn = { v: 2, t: MessageType.SYN, cluster: 'demo' }
     expect(reasonOf(() => decodeSyncFrame(raw.pack({ ...syn, digest: [] })))).toBe('schema')
     expect(reasonOf(() => decodeSyncFrame(raw.pack({ ...syn, digest: { a: 1 } })))).toBe('schema')
     const part = { origin: ORIGIN, gen: 1, full: 'yes', after: 0, covered: 0, claims: [] }
-    const ack2 = { v: 1, t: MessageType.ACK2, parts: [part] }
+    const ack2 = { v: 2, t: MessageType.ACK2, parts: [part] }
     expect(reasonOf(() => decodeSyncFrame(raw.pack(ack2)))).toBe('schema')
     const twice = { ...part, full: false }
     expect(reasonOf(() => decodeSyncFrame(raw.pack({ ...ack2, parts: [twice, twice] })))).toBe(
@@ -194,7 +194,7 @@ describe('codec: hostile input becomes a typed DecodeError', () => {
       value: { gen: 1, covered: 0, floor: 0 },
       enumerable: true,
     })
-    const bytes = raw.pack({ v: 1, t: MessageType.SYN, cluster: 'demo', digest })
+    const bytes = raw.pack({ v: 2, t: MessageType.SYN, cluster: 'demo', digest })
     expect(reasonOf(() => decodeSyncFrame(bytes))).toBe('schema')
     expect(({} as Record<string, unknown>).gen).toBeUndefined()
   })

@@ -67,7 +67,7 @@ describe('pubsub topic validator', () => {
     // A HEARTBEAT that would keep B alive, or a LEAVE that would retire it: also not the rogue's to send.
     await evil.publish(
       encodePubsubMessage({
-        v: 1,
+        v: 2,
         t: MessageType.LEAVE,
         origin: b.id,
         gen: b.registry.gen,
@@ -81,13 +81,15 @@ describe('pubsub topic validator', () => {
     // The rogue's own, correctly signed message is accepted: the path works, only forgery fails.
     const own = createRegistryNode({
       nodeId: evil.host.peerId,
+      signing: evil.host.signing,
       gen: 1,
       now: () => 0,
       timings: PROFILES.lan,
     })
     const honest = own.register(service('honest', 1)).delta
+    const seal = own.ownSeal()!
     await evil.publish(
-      encodePubsubMessage({ v: PROTOCOL_VERSION, t: MessageType.DELTA, hbSeq: 2, ...honest }),
+      encodePubsubMessage({ v: PROTOCOL_VERSION, t: MessageType.DELTA, hbSeq: 2, ...honest, seal }),
     )
     await waitFor(
       'A accepts the honest DELTA',
@@ -115,7 +117,7 @@ describe('pubsub topic validator', () => {
     await evil.publish(new TextEncoder().encode('{"v":1,"t":2}'))
     await evil.publish(
       encodePubsubMessage({
-        v: 1,
+        v: 2,
         t: MessageType.HEARTBEAT,
         origin: evil.host.peerId,
         gen: 1,
@@ -134,7 +136,7 @@ describe('pubsub topic validator', () => {
     )
 
     const honest = {
-      v: 1,
+      v: 2,
       t: MessageType.HEARTBEAT,
       origin: evil.host.peerId,
       gen: 1,

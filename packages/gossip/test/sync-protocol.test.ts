@@ -113,12 +113,12 @@ describe('sync protocol', () => {
     await waitFor('a decode drop', () => dropped('decode') >= 1, { timeoutMs: 5_000 })
 
     await session((lp) =>
-      lp.write(new Packr({ useRecords: false }).pack({ v: 1, t: MessageType.ACK2 })),
+      lp.write(new Packr({ useRecords: false }).pack({ v: 2, t: MessageType.ACK2 })),
     )
     await waitFor('a schema drop', () => dropped('schema') >= 1, { timeoutMs: 5_000 })
 
     await session((lp) =>
-      lp.write(encodeSyncFrame({ v: 1, t: MessageType.SYN, cluster: 'other', digest: {} })),
+      lp.write(encodeSyncFrame({ v: 2, t: MessageType.SYN, cluster: 'other', digest: {} })),
     )
     await waitFor('a cluster drop', () => dropped('cluster') >= 1, { timeoutMs: 5_000 })
 

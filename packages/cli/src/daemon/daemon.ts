@@ -3,12 +3,14 @@ import { mkdir } from 'node:fs/promises'
 import type { AgentOptions } from '@grapevine/agent'
 import type { Logger } from 'pino'
 import type { AgentConfig } from '../config/agent-config.js'
+import { consulRoutes } from '../consul/consul-routes.js'
 import { dashboardRoutes } from '../dashboard/dashboard-routes.js'
 import { createDnsFrontEnd } from '../dns/dns-front-end.js'
 import { ConfigError } from '../errors.js'
 import type { ApiAgent } from '../http/agent-extensions.js'
 import { createHttpFrontEnd } from '../http/http-front-end.js'
 import { type HttpRoutes, nativeRoutes } from '../http/http-routes.js'
+import { prometheusSdRoutes } from '../http/prometheus-sd-routes.js'
 import { type ConfigDirResult, createConfigDirServices } from './config-dir.js'
 import { createDaemonContext } from './daemon-context.js'
 import type { FrontEnd } from './front-end.js'
@@ -73,8 +75,8 @@ export function toAgentOptions(
 }
 
 /** The front ends a config asks for, HTTP first (its URL is the daemon's `url`). */
-async function frontEndsFor(config: AgentConfig, deps: DaemonDeps): Promise<FrontEnd[]> {
-  const extraRoutes = deps.httpRoutes ?? (await defaultHttpRoutes())
+function frontEndsFor(config: AgentConfig, deps: DaemonDeps): FrontEnd[] {
+  const extraRoutes = deps.httpRoutes ?? [consulRoutes(), prometheusSdRoutes()]
   const http = createHttpFrontEnd({
     address: config.httpAddr,
     routes: [nativeRoutes({ processMetrics: true }), dashboardRoutes(), ...extraRoutes],
@@ -94,18 +96,13 @@ async function frontEndsFor(config: AgentConfig, deps: DaemonDeps): Promise<Fron
   return [http, ...dns, ...(deps.frontEnds ?? [])]
 }
 
-/** Route sets the daemon serves beside the native API unless told otherwise. */
-async function defaultHttpRoutes(): Promise<HttpRoutes[]> {
-  return []
-}
-
 /**
  * Starts the daemon: binds every front end (so a port in use fails before the node joins the
  * cluster), starts the agent, then lets the front ends answer over one shared context.
  */
 export async function startDaemon(config: AgentConfig, deps: DaemonDeps): Promise<Daemon> {
   const { logger } = deps
-  const frontEnds = await frontEndsFor(config, deps)
+  const frontEnds = frontEndsFor(config, deps)
   const listening: Record<string, string> = {}
   try {
     for (const frontEnd of frontEnds) listening[frontEnd.name] = await frontEnd.listen()
