@@ -1,4 +1,4 @@
-import type { ProfileTimings } from '@grapevine/core'
+import type { OriginQuota, ProfileTimings } from '@grapevine/core'
 
 /** Timings a caller may override, in ms; see `PROFILES` in @grapevine/core for the defaults. */
 export interface AgentTimings extends ProfileTimings {
@@ -58,4 +58,11 @@ export interface AgentOptions {
    * deliver every write. Never set it in production.
    */
   faults?: { dropDeltas?: number }
+  /**
+   * What this agent accepts from any one origin, and from how many (DELTA/sync input over a
+   * limit is dropped, counted as `dropped.quota` and logged). The same limits refuse this
+   * agent's own registrations past `quota.claims` with `QuotaExceededError`. Set them alike
+   * on every node. @default { quota: { claims: 100_000, bytes: 64 MiB }, maxOrigins: 4_096 }
+   */
+  limits?: { quota?: Partial<OriginQuota>; maxOrigins?: number }
 }

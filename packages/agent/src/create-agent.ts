@@ -113,6 +113,8 @@ export async function createAgent(options: AgentOptions = {}): Promise<Grapevine
   const registry = createRegistryNode({
     nodeId: host.peerId,
     signing: host.signing,
+    ...(options.limits?.quota !== undefined && { quota: options.limits.quota }),
+    ...(options.limits?.maxOrigins !== undefined && { maxOrigins: options.limits.maxOrigins }),
     gen,
     now,
     timings,

@@ -18,6 +18,8 @@ import type { CreateAgent } from './load-create-agent.js'
 
 export { ListenError } from './listen-error.js'
 
+import { unkeyedWarning } from './unkeyed-warning.js'
+
 export interface DaemonDeps {
   createAgent: CreateAgent
   logger: Logger
@@ -170,6 +172,8 @@ export async function startDaemon(config: AgentConfig, deps: DaemonDeps): Promis
     },
     'agent started',
   )
+  const unkeyed = unkeyedWarning(config.listen, config.clusterKeyFile !== undefined)
+  if (unkeyed !== undefined) logger.warn({ listen: config.listen }, unkeyed)
   agent.ready.then(
     () => logger.info('agent ready'),
     () => {},
