@@ -74,6 +74,17 @@ export class ChaosCluster {
   private readonly resurrectedIds = new Set<string>()
   private readonly deadVisibleKeys = new Set<string>()
   private lostIds = new Set<string>()
+  /** Recent operations per id, for the diagnosis printed with CHAOS_DEBUG=1. */
+  private readonly history = new Map<string, string[]>()
+  private readonly debug = process.env.CHAOS_DEBUG === '1'
+
+  private note(id: string, what: string): void {
+    if (!this.debug) return
+    const list = this.history.get(id) ?? []
+    list.push(`${Date.now() % 100_000} ${what}`)
+    if (list.length > 8) list.shift()
+    this.history.set(id, list)
+  }
   private root = ''
   private serial = 0
 
@@ -140,11 +151,18 @@ export class ChaosCluster {
   private observe(observer: ChaosNode, event: FollowedEvent): void {
     const key = `${observer.index}:${event.id}`
     if (event.op === 'delete') {
+      this.note(event.id, `obs${observer.index} delete ${event.cause}`)
       if (this.gone.has(event.id)) this.sawDelete.add(key)
       return
     }
+    this.note(event.id, `obs${observer.index} ${event.op} ${event.cause} @${this.ownerOf(event.node)?.index}`)
     if (event.op === 'add' && this.gone.has(event.id) && this.sawDelete.has(key)) {
       this.resurrectedIds.add(event.id)
+      if (this.debug) {
+        console.error(
+          `chaos: resurrected ${event.id} on ${observer.index} (restarts ${observer.restarts}) by ${event.node.slice(-6)}: ${this.history.get(event.id)?.join(' | ')}`,
+        )
+      }
     }
     const owner = this.ownerOf(event.node)
     if (owner !== undefined && owner !== observer && this.isDeadNow(owner, event.node)) {
@@ -169,14 +187,18 @@ export class ChaosCluster {
   async register(node: ChaosNode, id: string): Promise<void> {
     this.gone.delete(id)
     for (const other of this.nodes) this.sawDelete.delete(`${other.index}:${id}`)
+    this.note(id, `register on ${node.index}`)
     await node.proc!.call('register', { id, name: SERVICE, endpoints: ['http://127.0.0.1:9'] })
+    this.note(id, `registered on ${node.index}`)
     this.expected.set(id, node.index)
   }
 
   async deregister(node: ChaosNode, id: string): Promise<void> {
     this.gone.add(id)
     this.expected.delete(id)
+    this.note(id, `deregister on ${node.index}`)
     await node.proc!.call('deregister', id)
+    this.note(id, `deregistered on ${node.index}`)
   }
 
   /** kill -9, SIGSTOP, or a graceful leave. */
