@@ -18,6 +18,7 @@ import { fastMessageId } from './message-id.js'
 import { clusterTopic } from './messages.js'
 import { createPeerDialer, type PeerDialer, type RedialInit } from './peer-dialer.js'
 import { createRecordSigner, createRecordVerifier } from './record-signing.js'
+import { CLUSTER_SCORE_THRESHOLDS, clusterScoreParams } from './topic-scoring.js'
 
 /** The libp2p services a Grapevine host runs. */
 export type HostServices = {
@@ -180,7 +181,8 @@ export async function createHost(init: HostInit): Promise<Host> {
         heartbeatInterval: init.pubsubHeartbeatInterval ?? 500,
         // Other topics are refused at decode time: a peer cannot make us track state for them.
         allowedTopics: [clusterTopic(cluster)],
-        scoreParams: { IPColocationFactorWeight: init.ipColocationWeight ?? 0 },
+        scoreParams: clusterScoreParams(clusterTopic(cluster), init.ipColocationWeight ?? 0),
+        scoreThresholds: CLUSTER_SCORE_THRESHOLDS,
       }),
     },
   })
