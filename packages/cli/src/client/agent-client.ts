@@ -2,6 +2,7 @@ import type { Conflict, Member, ServiceEvent, ServiceInstance, ServiceQuery } fr
 import type { LocalInstanceView, SelfInfo, WatchMessage } from '../api-types.js'
 import { AgentUnreachableError, ApiError } from '../errors.js'
 import type { TtlReport } from '../http/agent-extensions.js'
+import type { FetchLike, FetchLikeResponse } from './node-http-fetch.js'
 import { type WatchHooks, watchStream } from './watch-stream.js'
 
 /** A service query as the HTTP API takes it: core's filters and `passing` (passing only). */
@@ -11,8 +12,8 @@ export interface AgentClientInit {
   /** `http://127.0.0.1:8510` */
   baseUrl: string
   token?: string
-  /** @default globalThis.fetch */
-  fetch?: typeof fetch
+  /** How requests are made: `globalThis.fetch` or anything shaped like it. @default globalThis.fetch */
+  fetch?: FetchLike
 }
 
 /** A service's instances and the index to pass back for a blocking query. */
@@ -77,8 +78,8 @@ export function createAgentClient(init: AgentClientInit): AgentClient {
     method: string,
     path: string,
     { body, signal }: { body?: unknown; signal?: AbortSignal } = {},
-  ): Promise<Response> {
-    let response: Response
+  ): Promise<FetchLikeResponse> {
+    let response: FetchLikeResponse
     try {
       response = await doFetch(`${baseUrl}${path}`, {
         method,
@@ -138,7 +139,7 @@ export function createAgentClient(init: AgentClientInit): AgentClient {
         url: `${baseUrl}/v1/watch/${encodeURIComponent(name)}${suffix(params)}`,
         baseUrl,
         fetch: doFetch,
-        headers,
+        headers: init.token === undefined ? {} : { authorization: `Bearer ${init.token}` },
         signal,
         ...(hooks && { hooks }),
         toError: toApiError,
@@ -152,7 +153,7 @@ function suffix(params: URLSearchParams): string {
   return text === '' ? '' : `?${text}`
 }
 
-async function toApiError(response: Response): Promise<ApiError> {
+async function toApiError(response: FetchLikeResponse): Promise<ApiError> {
   const text = await response.text()
   try {
     const body = JSON.parse(text) as { error?: { code?: string; message?: string; field?: string } }

@@ -2,6 +2,7 @@ import type { ServiceEvent, ServiceInstance } from '@grapevine/core'
 import { EventSource } from 'eventsource'
 import type { WatchMessage } from '../api-types.js'
 import { AgentUnreachableError, StreamClosedError } from '../errors.js'
+import type { FetchLike, FetchLikeResponse } from './node-http-fetch.js'
 
 /** What a watch tells its caller besides messages: the connection's ups and downs. */
 export interface WatchHooks {
@@ -14,12 +15,14 @@ export interface WatchHooks {
 export interface WatchStreamInit {
   url: string
   baseUrl: string
-  fetch: typeof fetch
+  /** The agent client's fetch (plain `fetch`, or node:http for quick-starting commands). */
+  fetch: FetchLike
+  /** Sent on every (re)connection: the token. */
   headers: Readonly<Record<string, string>>
   signal: AbortSignal
   hooks?: WatchHooks
   /** Turns an error answer into the error to throw (its body names the field). */
-  toError(response: Response): Promise<Error>
+  toError(response: FetchLikeResponse): Promise<Error>
 }
 
 /**
@@ -44,12 +47,21 @@ export async function* watchStream(init: WatchStreamInit): AsyncGenerator<WatchM
   const source = new EventSource(init.url, {
     fetch: async (input, request) => {
       try {
-        const response = await init.fetch(input, {
-          ...request,
-          headers: { ...request?.headers, ...init.headers },
+        const url = String(input)
+        const response = await init.fetch(url, {
+          method: 'GET',
+          headers: { ...request.headers, ...init.headers },
+          ...(request.signal instanceof AbortSignal && { signal: request.signal }),
         })
-        if (!response.ok) failure ??= await init.toError(response.clone())
-        return response
+        // The library gives up on an error answer without reading it; its body names why.
+        if (!response.ok) failure ??= await init.toError(response)
+        return {
+          status: response.status,
+          headers: response.headers,
+          body: response.ok ? response.body : null,
+          url,
+          redirected: false,
+        }
       } catch (err) {
         if (!opened && !init.signal.aborted) finish(new AgentUnreachableError(init.baseUrl))
         throw err
