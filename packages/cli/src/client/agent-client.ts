@@ -1,4 +1,4 @@
-import type { Conflict, Member, ServiceEvent, ServiceInstance, ServiceQuery } from '@grapevine/core'
+import type { Conflict, Member, ServiceInstance, ServiceQuery } from '@grapevine/core'
 import type { LocalInstanceView, SelfInfo, WatchMessage } from '../api-types.js'
 import { AgentUnreachableError, ApiError } from '../errors.js'
 import type { TtlReport } from '../http/agent-extensions.js'
