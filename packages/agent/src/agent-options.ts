@@ -19,6 +19,12 @@ export interface AgentOptions {
   announce?: readonly string[]
   /** Multiaddrs (with /p2p/ id or without) of peers to dial at start and whenever disconnected. */
   bootstrap?: readonly string[]
+  /**
+   * This node's name for people: shown next to its peer id in `members()`, the CLI, the
+   * dashboard and the metrics, and carried to peers by the membership protocol. Names need not
+   * be unique (the peer id is the identity). @default the host name (`os.hostname()`)
+   */
+  nodeName?: string
   /** Find peers on the LAN by multicast DNS. @default true */
   mdns?: boolean
   /**

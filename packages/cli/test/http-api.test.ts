@@ -138,9 +138,26 @@ describe('queries', () => {
     expect(await get('')).toEqual(['web-1', 'web-2'])
     expect(await get('?tag=edge')).toEqual(['web-1'])
     expect(await get('?version=v2')).toEqual(['web-2'])
-    expect(await get('?meta=zone:a')).toEqual(['web-1'])
-    expect(await get('?meta=zone:a&all=true')).toEqual(['web-1', 'web-3'])
+    expect(await get('?meta=zone=a')).toEqual(['web-1'])
+    expect(await get('?meta=zone=a&all=true')).toEqual(['web-1', 'web-3'])
     expect(await get('?tag=edge&tag=missing')).toEqual([])
+  })
+
+  it('takes metadata as key=value, as --meta does, and ?passing for passing instances only', async () => {
+    await server.agent.register({ id: 'web-4', name: 'web', status: 'warning' })
+    await server.agent.register({ id: 'down-1', name: 'down', status: 'critical' })
+    const get = async (path: string) => (await inject('GET', path)).json()
+    expect(ids(await get('/v1/services/web'))).toEqual(['web-1', 'web-2', 'web-4'])
+    expect(ids(await get('/v1/services/web?passing'))).toEqual(['web-1', 'web-2'])
+    expect(ids(await get('/v1/services/web?passing&meta=zone=b'))).toEqual(['web-2'])
+    const passing = await get('/v1/services?passing=true')
+    expect(Object.keys(passing)).toEqual(['db', 'web'])
+    expect(ids(passing.web)).toEqual(['web-1', 'web-2'])
+    const res = await inject('GET', '/v1/services/web?meta=zone:a')
+    expect(res.statusCode).toBe(400)
+    expect(res.json().error).toMatchObject({ field: 'meta' })
+    expect(res.json().error.message).toContain('key=value')
+    expect((await inject('GET', '/v1/services/web?passing&all')).statusCode).toBe(400)
   })
 
   it('answers an unknown service with an empty list and an index header', async () => {
@@ -278,6 +295,21 @@ describe('bearer token', () => {
       expect((await call('GET', '/health')).statusCode).toBe(200)
       expect((await call('POST', '/v1/register', 'Bearer s3cret')).statusCode).toBe(200)
       expect((await call('GET', '/v1/services/web', 'bearer s3cret')).json()).toHaveLength(1)
+    } finally {
+      await guarded.close()
+    }
+  })
+
+  it('leaves /ready and /metrics open with --token-exempt, and nothing else', async () => {
+    const guarded = await startTestServer({ token: 's3cret', tokenExempt: ['ready', 'metrics'] })
+    try {
+      const get = (url: string) => guarded.api.server.inject({ method: 'GET', url })
+      expect((await get('/ready')).statusCode).toBe(200)
+      expect((await get('/metrics')).statusCode).toBe(200)
+      expect((await get('/metrics?x=1')).statusCode).toBe(200)
+      for (const url of ['/v1/services', '/v1/self', '/readyz', '/metrics/x', '/v1/activity']) {
+        expect((await get(url)).statusCode, url).toBe(401)
+      }
     } finally {
       await guarded.close()
     }

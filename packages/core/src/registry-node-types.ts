@@ -86,8 +86,13 @@ export interface RegistryNode extends AgentReads {
   /** The cluster name claims are signed for; undefined without `signing`. */
   readonly cluster: string | undefined
 
-  /** Direct evidence that `origin` is alive (heartbeat or its own DELTA). */
-  heard(origin: string, gen: number, hbSeq: number): void
+  /**
+   * Direct evidence that `origin` is alive (heartbeat or its own DELTA). `covered` is how far
+   * the origin says it has written (a heartbeat's `covered`, a DELTA's `toSeq`): an origin back
+   * from dead or left stays hidden until this replica holds that much of it, so that what it
+   * wrote while unheard (a deregistration) is never shown undone, even for a moment.
+   */
+  heard(origin: string, gen: number, hbSeq: number, covered?: number): void
   disconnected(origin: string): void
   left(origin: string, gen: number): void
   /** Advances liveness, hides/shows origins' claims, purges, collects tombstones. */

@@ -327,6 +327,24 @@ describe('registry node: liveness', () => {
     expect(seen).toEqual(['delete:expired:b1@B'])
   })
 
+  // Found by the chaos soak: a node SIGSTOPped right after a deregistration (its DELTA not yet
+  // sent) came back with the same generation, and peers showed the deregistered instance again
+  // until the DELTA arrived.
+  it('an origin back from dead shows its claims only once caught up with what it advertises', () => {
+    const { a, b, clock, seen } = setup()
+    a.applyDelta(b.register({ id: 'b2', name: 'svc' }).delta)
+    clock.time += timings.deadAfter + 1
+    a.tick()
+    const missed = b.deregister('b1') // never reached A before B stopped
+    a.heard('B', 1, 2, missed.toSeq)
+    expect(a.getService('svc')).toEqual([])
+    a.heard('B', 1, 3, missed.toSeq)
+    expect(a.getService('svc')).toEqual([])
+    a.applyDelta(missed)
+    expect(a.getService('svc').map((i) => i.id)).toEqual(['b2'])
+    expect(seen.filter((e) => e.startsWith('add') && e.includes('b1'))).toEqual([])
+  })
+
   it('a LEAVE of a newer generation drops the older generation too', () => {
     const { a, seen } = setup()
     a.left('B', 2)

@@ -229,7 +229,7 @@ export function createPubsubChannel(
           counters.drop('fault', relay, `DELTA ${message.fromSeq}..${message.toSeq} of ${origin}`)
           break
         }
-        registry.heard(origin, gen, message.hbSeq)
+        registry.heard(origin, gen, message.hbSeq, message.toSeq)
         const { fromSeq, toSeq, claims } = message
         const seal = message.seal
         const result = registry.applyDelta({
@@ -252,7 +252,7 @@ export function createPubsubChannel(
         break
       }
       case MessageType.HEARTBEAT: {
-        registry.heard(origin, gen, message.hbSeq)
+        registry.heard(origin, gen, message.hbSeq, message.covered)
         if (message.addrs !== undefined) components.announced?.(origin, message.addrs)
         const advert = { origin, gen, covered: message.covered }
         if (lacks(registry.replica, advert)) components.behind(advert, relay)
