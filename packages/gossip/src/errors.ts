@@ -66,7 +66,7 @@ export class ClusterKeyError extends GrapevineError {
   constructor(reason: string) {
     super(
       ClusterKeyError.code,
-      `invalid cluster key: ${reason}; create one with generateClusterKey()`,
+      `invalid cluster key: ${reason}; create one with \`grapevine keygen\` (generateClusterKey() in code)`,
     )
   }
 }

@@ -63,6 +63,8 @@ Examples:
       })
       const unsubscribers: Array<() => void> = []
       await new Promise<void>((resolve) => {
+        // `grapevine leave` shuts the daemon down from inside; signals below do it from outside.
+        void daemon.done.then(resolve)
         const stop = (reason: string) => {
           if (daemon.shuttingDown) {
             logger.warn({ reason }, 'second stop request: exiting without finishing the leave')

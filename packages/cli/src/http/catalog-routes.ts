@@ -97,6 +97,7 @@ export function catalogRoutes(server: FastifyInstance, ctx: ApiContext): void {
   server.get('/v1/self', async () => ({
     peerId: agent.peerId,
     nodeName: ctx.nodeName,
+    cluster: ctx.cluster,
     addresses: agent.addresses,
     ready: ctx.isReady(),
     stats: agent.stats(),
