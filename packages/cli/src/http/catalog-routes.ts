@@ -48,7 +48,7 @@ export function catalogRoutes(server: FastifyInstance, ctx: ApiContext): void {
       compute,
       index,
       waitMs,
-      signal: requestSignal(ctx, reply),
+      signal: () => requestSignal(ctx, reply),
     })
     reply.header(INDEX_HEADER, String(result.index))
     return result.body
@@ -66,7 +66,7 @@ export function catalogRoutes(server: FastifyInstance, ctx: ApiContext): void {
         compute: () => indexedService(ctx, name, query),
         index,
         waitMs,
-        signal: requestSignal(ctx, reply),
+        signal: () => requestSignal(ctx, reply),
       })
       reply.header(INDEX_HEADER, String(result.index))
       return result.body
