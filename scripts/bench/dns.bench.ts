@@ -61,6 +61,7 @@ async function startServer() {
     [
       '--import',
       'tsx',
+      '--conditions=@grapevine/source',
       'scripts/bench/support/dns-bench-server.ts',
       String(INSTANCES),
       String(SERVICES),

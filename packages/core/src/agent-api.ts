@@ -71,6 +71,11 @@ export type MemberState = 'alive' | 'suspect' | 'dead' | 'left'
 
 export interface Member {
   readonly id: string
+  /**
+   * The member's node name (`--node-name`, `nodeName`; the host name by default). Absent when
+   * this node has not learnt it yet: show the peer id then.
+   */
+  readonly name?: string
   readonly addresses: readonly string[]
   readonly state: MemberState
   readonly gen: number

@@ -46,6 +46,8 @@ export interface GossipNodeInit {
   addressEvery?: number
   /** Fault injection for tests and chaos experiments; see `PubsubChannelInit.dropDeltas`. */
   faults?: { dropDeltas?: number }
+  /** This node's name for people (`--node-name`), shown in `members()`. @default the peer id */
+  nodeName?: string
 }
 
 export interface GossipNodeComponents {
@@ -112,7 +114,8 @@ export function createGossipNode(
   const tracker = createReadyTracker(
     { timeout: init.readyTimeout ?? 5_000, idleGrace },
     {
-      behind: (digest) => registry.replica.behind(digest).some((origin) => origin !== self),
+      behind: (digest) =>
+        registry.replica.behind(digest).some((origin) => origin !== self && registry.knows(origin)),
       subscribed: (peer) => pubsub.getSubscribers(topic).some((id) => id.toString() === peer),
     },
   )
@@ -277,7 +280,12 @@ export function createGossipNode(
 
     members: () =>
       listMembers({
-        self: { id: self, gen: registry.gen, addresses: host.addresses() },
+        self: {
+          id: self,
+          gen: registry.gen,
+          addresses: host.addresses(),
+          ...(init.nodeName !== undefined && { name: init.nodeName }),
+        },
         liveness: registry.liveness,
         now: now(),
         addressesOf: (id) => announced.get(id) ?? host.peerAddresses(id),

@@ -67,4 +67,5 @@ export {
 } from './messages.js'
 export type { NetworkStats } from './network-stats.js'
 export type { RedialInit } from './peer-dialer.js'
+export { createRecordSigner, createRecordVerifier } from './record-signing.js'
 export type { SyncProtocolInit, SyncResult } from './sync-protocol.js'

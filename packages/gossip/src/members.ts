@@ -1,7 +1,13 @@
 import type { Liveness, Member } from '@grapevine/core'
 
 export interface MemberListInput {
-  readonly self: { readonly id: string; readonly gen: number; readonly addresses: string[] }
+  readonly self: {
+    readonly id: string
+    readonly gen: number
+    readonly addresses: string[]
+    /** This node's name (`nodeName`); other members' names come with SWIM's ALIVE. */
+    readonly name?: string
+  }
   readonly liveness: Liveness
   /** The registry's monotonic clock. */
   readonly now: number
@@ -15,6 +21,7 @@ export function listMembers(input: MemberListInput): Member[] {
   const members: Member[] = [
     {
       id: self.id,
+      ...(self.name !== undefined && { name: self.name }),
       addresses: self.addresses,
       state: 'alive',
       gen: self.gen,
