@@ -9,6 +9,11 @@ export interface AgentTimings extends ProfileTimings {
 /** Options of `createAgent`. Every field is optional; the defaults make a LAN cluster. */
 export interface AgentOptions {
   /**
+   * This node's name in `members()` everywhere (carried in its signed ALIVE record).
+   * @default the host name
+   */
+  nodeName?: string
+  /**
    * Cluster name: only agents with the same name replicate each other (it names the pubsub
    * topic and is checked in sync). @default 'default'
    */

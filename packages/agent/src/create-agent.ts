@@ -12,7 +12,6 @@ import {
   createGossipNode,
   createHost,
   generatePrivateKey,
-  livenessTickInterval,
   marshalPrivateKey,
   type PrivateKey,
   unmarshalPrivateKey,
@@ -66,12 +65,13 @@ export async function createAgent(options: AgentOptions = {}): Promise<Grapevine
     now,
     timings,
     tombstoneTtl: timings.tombstoneTtl,
-    tickInterval: livenessTickInterval(timings.heartbeatInterval),
   })
   const gossip = createGossipNode(
     {
-      heartbeatInterval: timings.heartbeatInterval,
+      membership: timings,
+      purgeAfter: timings.purgeAfter,
       syncInterval: timings.syncInterval,
+      ...(options.nodeName !== undefined && { nodeName: options.nodeName }),
       now,
       ...(readyTimeout !== undefined && { readyTimeout }),
       ...(options.faults && { faults: options.faults }),

@@ -115,12 +115,12 @@ describe('resolveConfig', () => {
 
   it('puts durations under timings, in milliseconds', () => {
     const { config } = resolve(
-      { heartbeatInterval: '250ms', deadAfter: '3s' },
+      { probeInterval: '250ms', deadAfter: '3s' },
       { GRAPEVINE_SYNC_INTERVAL: '1m', GRAPEVINE_LEAVE_TIMEOUT: '2000' },
       {},
     )
     expect(config.timings).toEqual({
-      heartbeatInterval: 250,
+      probeInterval: 250,
       deadAfter: 3000,
       syncInterval: 60_000,
     })

@@ -1,4 +1,4 @@
-import type { AgentReads, Conflict, ServiceEvent } from './agent-api.js'
+import type { AgentReads, Conflict, MemberState, ServiceEvent } from './agent-api.js'
 import type { HealthStatus, Registration } from './instance.js'
 import type { Liveness, LivenessTimings, LivenessTransition } from './liveness-types.js'
 import type { ApplyResult, Delta, Replica, SyncPart } from './replica-types.js'
@@ -12,15 +12,10 @@ export interface RegistryNodeInit {
   now: () => number
   /** Generates ids for registrations without one. @default crypto.randomUUID */
   generateId?: () => string
-  /** Liveness timings (only a networked node's clock ever makes origins suspect or dead). */
+  /** The registry's own timings (membership facts decide the rest). */
   timings: LivenessTimings
   /** @default 60_000 */
   tombstoneTtl?: number
-  /**
-   * How often the driver calls `tick()`, in ms; lets liveness tell this node's own stalls
-   * from peers' silence (see `LivenessInit.tickInterval`). Unset: no stall credit.
-   */
-  tickInterval?: number
 }
 
 /**
@@ -56,11 +51,14 @@ export interface RegistryNode extends AgentReads {
   /** Applies a remote sync part and updates the view. */
   applyPart(part: SyncPart): ApplyResult
 
-  /** Direct evidence that `origin` is alive (heartbeat or its own DELTA). */
-  heard(origin: string, gen: number, hbSeq: number): void
-  disconnected(origin: string): void
-  left(origin: string, gen: number): void
-  /** Advances liveness, hides/shows origins' claims, purges, collects tombstones. */
+  /**
+   * A membership fact: `origin` is alive, suspect, dead or left at generation `gen`. Dead and
+   * left origins' claims are hidden (watchers see cause `expired` or `left`), and purged
+   * `purgeAfter` later; alive again shows them again. The only way membership reaches the
+   * registry.
+   */
+  memberFact(origin: string, state: MemberState, gen: number): void
+  /** Hides unconfirmed origins, purges, collects tombstones. */
   tick(): LivenessTransition[]
 
   /**

@@ -48,11 +48,7 @@ export function createRegistryNode(init: RegistryNodeInit): RegistryNode {
   const generateId = init.generateId ?? (() => crypto.randomUUID())
   const replica = createReplica({ now, tombstoneTtl: init.tombstoneTtl ?? DEFAULT_TOMBSTONE_TTL })
   const writer = createClaimWriter({ origin: nodeId, gen, replica })
-  const liveness = createLiveness({
-    now,
-    timings,
-    ...(init.tickInterval !== undefined && { tickInterval: init.tickInterval }),
-  })
+  const liveness = createLiveness({ now, timings })
   const view = createView()
   const hub = createWatchHub()
 
@@ -167,21 +163,13 @@ export function createRegistryNode(init: RegistryNodeInit): RegistryNode {
     applyDelta: (delta: Delta) => applyRemote(delta, (admitted) => replica.applyDelta(admitted)),
     applyPart: (part: SyncPart) => applyRemote(part, (admitted) => replica.applyPart(admitted)),
 
-    heard(origin, originGen, hbSeq) {
+    memberFact(origin, state, originGen) {
       if (origin === nodeId) return
       const purgedGen = purged.get(origin)
-      if (purgedGen !== undefined && originGen >= purgedGen) purged.delete(origin)
-      onTransition(liveness.heard(origin, originGen, hbSeq))
-    },
-
-    disconnected(origin) {
-      if (origin === nodeId) return
-      onTransition(liveness.disconnected(origin))
-    },
-
-    left(origin, originGen) {
-      if (origin === nodeId) return
-      onTransition(liveness.left(origin, originGen))
+      if (state === 'alive' && purgedGen !== undefined && originGen >= purgedGen) {
+        purged.delete(origin)
+      }
+      onTransition(liveness.fact(origin, state, originGen))
     },
 
     tick() {

@@ -13,6 +13,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import { parseClusterKey } from './cluster-key.js'
 import { validateClusterName } from './cluster-name.js'
+import { generatePrivateKey } from './identity.js'
 import { fastMessageId } from './message-id.js'
 import { clusterTopic } from './messages.js'
 import { createPeerDialer, type PeerDialer, type RedialInit } from './peer-dialer.js'
@@ -64,8 +65,8 @@ export interface HostInit {
   /** @default 100 */
   maxConnections?: number
   /**
-   * How often libp2p pings each connection, in ms; 0 turns the monitor off. Heartbeats already
-   * detect a silent node, so the monitor is only there to reap half-open connections (a peer
+   * How often libp2p pings each connection, in ms; 0 turns the monitor off. Membership probes
+   * already detect a silent node, so the monitor is only there to reap half-open connections (a peer
    * that vanished without a FIN: power loss, a cut cable), which TCP would keep for minutes.
    * libp2p's 10 s default is most of the idle CPU of a 60-node cluster; 30 s costs a third.
    * @default 30_000
@@ -92,6 +93,8 @@ export interface HostInit {
 /** A started-on-demand libp2p node with Grapevine's transport, security and pubsub settings. */
 export interface Host {
   readonly peerId: string
+  /** The node's identity key (membership signs its records with it). */
+  readonly privateKey: PrivateKey
   readonly cluster: string
   readonly libp2p: HostLibp2p
   readonly log: Logger
@@ -140,9 +143,10 @@ export async function createHost(init: HostInit): Promise<Host> {
     ? [mdns({ serviceTag: mdnsServiceTag(cluster), interval: init.mdnsInterval ?? 10_000 })]
     : []
   const monitorInterval = init.connectionMonitorInterval ?? 30_000
+  const privateKey = init.privateKey ?? (await generatePrivateKey())
   const libp2p: HostLibp2p = await createLibp2p<HostServices>({
     start: false,
-    ...(init.privateKey === undefined ? {} : { privateKey: init.privateKey }),
+    privateKey,
     addresses: { listen, announce },
     transports: [tcp()],
     connectionEncrypters: [noise()],
@@ -161,7 +165,7 @@ export async function createHost(init: HostInit): Promise<Host> {
       identify: identify(),
       pubsub: gossipsub({
         globalSignaturePolicy: 'StrictSign',
-        // Our own first messages (HEARTBEAT, DELTA) may go out before any peer subscribed;
+        // Our own first messages (ALIVE, DELTA) may go out before any peer subscribed;
         // they are not lost, since anti-entropy resends state, so never throw on them.
         allowPublishToZeroTopicPeers: true,
         emitSelf: false,
@@ -178,6 +182,7 @@ export async function createHost(init: HostInit): Promise<Host> {
 
   return {
     peerId: libp2p.peerId.toString(),
+    privateKey,
     cluster,
     libp2p,
     log,

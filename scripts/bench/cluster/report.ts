@@ -189,8 +189,8 @@ export function renderMarkdown(report: ClusterReport): string {
 
 ${report.date} · Node ${report.node} · ${report.machine.description}${report.quick ? ' · **--quick run: too few repetitions for real figures**' : ''}
 ${report.error === undefined ? '' : `\n**The run failed:** ${report.error}\n`}
-Profile \`lan\`: heartbeat ${report.profile.heartbeatInterval} ms, suspect ${report.profile.suspectAfter} ms,
-dead ${report.profile.deadAfter} ms, sync ${report.profile.syncInterval} ms. All traffic on 127.0.0.1; every
+Profile \`lan\`: probe every ${report.profile.probeInterval} ms (timeout ${report.profile.probeTimeout} ms),
+suspicion ${report.profile.suspicionMult}·log10(n) periods (×${report.profile.suspicionMaxMult} without confirmations), sync ${report.profile.syncInterval} ms. All traffic on 127.0.0.1; every
 agent runs in a child process of the benchmark (several agents per process where said).
 **The ${report.machine.cores} cores are shared** with whatever else runs on the machine: load average
 ${report.loadAverage.start.join(' ')} at the start, ${report.loadAverage.end.join(' ')} at the end (per phase below).
