@@ -19,11 +19,11 @@ export interface AgentOptions {
    */
   cluster?: string
   /** Multiaddrs to listen on. @default ['/ip4/0.0.0.0/tcp/0'] */
-  listen?: string[]
+  listen?: readonly string[]
   /** Multiaddrs to advertise instead of the listen addresses (behind NAT or in containers). */
-  announce?: string[]
+  announce?: readonly string[]
   /** Multiaddrs (with /p2p/ id or without) of peers to dial at start and whenever disconnected. */
-  bootstrap?: string[]
+  bootstrap?: readonly string[]
   /** Find peers on the LAN by multicast DNS. @default true */
   mdns?: boolean
   /**
@@ -46,6 +46,11 @@ export interface AgentOptions {
    * @default 0
    */
   ipColocationWeight?: number
+  /**
+   * Shortest interval of HTTP and TCP checks and shortest TTL, in ms. Consul's 1 s keeps a
+   * mistyped `1ms` from costing a core; tests lower it. @default 1000
+   */
+  minCheckInterval?: number
   /**
    * Fault injection for tests and chaos experiments. `dropDeltas` is the share (0–1) of
    * received DELTAs this node throws away, as if gossip lost them: anti-entropy must still

@@ -1,3 +1,4 @@
+import { join } from 'node:path'
 import {
   type AgentStats,
   AgentStoppedError,
@@ -5,6 +6,9 @@ import {
   createRegistryNode,
   type Delta,
   type MemberState,
+  NotFoundError,
+  REGISTRATION_FIELDS,
+  type Registration,
   resolveTimings,
   validateRegistration,
 } from '@grapevine/core'
@@ -18,17 +22,44 @@ import {
 } from '@grapevine/gossip'
 import type { AgentOptions } from './agent-options.js'
 import type { AgentRegistration, GrapevineAgent } from './agent-types.js'
-import { createCheckRunner, validateChecks } from './checks/index.js'
-import { type DataDir, openDataDir } from './data-dir.js'
+import {
+  CHECK_DEFAULTS,
+  type CheckDefinition,
+  createCheckRunner,
+  validateChecks,
+} from './checks/index.js'
+import { type DataDir, IDENTITY_FILE, openDataDir, REGISTRATIONS_FILE } from './data-dir.js'
+import { DataDirCorruptError } from './data-dir-errors.js'
 import { createRegistrationStore } from './registration-store.js'
 
 async function loadIdentity(dataDir: DataDir | undefined): Promise<PrivateKey> {
   const stored = await dataDir?.readIdentity()
-  if (stored !== undefined) return unmarshalPrivateKey(stored)
+  if (stored !== undefined) {
+    try {
+      return unmarshalPrivateKey(stored)
+    } catch (err) {
+      throw new DataDirCorruptError(
+        join(dataDir!.path, IDENTITY_FILE),
+        `not a private key (${(err as Error).message})`,
+      )
+    }
+  }
   const key = await generatePrivateKey()
   await dataDir?.writeIdentity(marshalPrivateKey(key))
   return key
 }
+
+/** What register() checked: the registration as stored, and its parts. */
+interface CheckedRegistration {
+  id: string
+  /** Known fields only, with the id: what the data dir keeps. */
+  stored: AgentRegistration
+  /** Without `checks`: what the registry claims. */
+  registration: Registration
+  checks: CheckDefinition[]
+}
+
+const AGENT_REGISTRATION_FIELDS = [...REGISTRATION_FIELDS, 'checks']
 
 /**
  * Starts a Grapevine agent: a libp2p node that joins the cluster (by mDNS and/or bootstrap
@@ -51,9 +82,10 @@ export async function createAgent(options: AgentOptions = {}): Promise<Grapevine
     cluster: options.cluster ?? 'default',
     privateKey,
     mdns: options.mdns ?? true,
-    ...(options.listen && { listen: options.listen }),
-    ...(options.announce && { announce: options.announce }),
-    ...(options.bootstrap && { bootstrap: options.bootstrap }),
+    // Copies: the options accept readonly arrays (`bootstrap: other.addresses`).
+    ...(options.listen && { listen: [...options.listen] }),
+    ...(options.announce && { announce: [...options.announce] }),
+    ...(options.bootstrap && { bootstrap: [...options.bootstrap] }),
     ...(options.clusterKey !== undefined && { clusterKey: options.clusterKey }),
     ...(options.ipColocationWeight !== undefined && {
       ipColocationWeight: options.ipColocationWeight,
@@ -61,6 +93,7 @@ export async function createAgent(options: AgentOptions = {}): Promise<Grapevine
   })
   const registry = createRegistryNode({
     nodeId: host.peerId,
+    signing: host.signing,
     gen,
     now,
     timings,
@@ -86,9 +119,41 @@ export async function createAgent(options: AgentOptions = {}): Promise<Grapevine
       conflict.winner.node,
     ),
   )
-  const saved = (await dataDir?.readRegistrations()) ?? []
-  // Starts empty: the saved registrations are registered again below, which stores them.
-  const store = createRegistrationStore<AgentRegistration>(dataDir)
+  const minInterval = options.minCheckInterval ?? CHECK_DEFAULTS.minInterval
+
+  /** Validates everything before anything is written, so bad input changes nothing. */
+  function check(input: AgentRegistration): CheckedRegistration {
+    const instance = validateRegistration(input, host.peerId, () => crypto.randomUUID(), ['checks'])
+    const { checks: checkInput, ...fields } = input
+    const checks = validateChecks(checkInput, { minInterval })
+    const registration: Registration = { ...fields, id: instance.id }
+    const stored: AgentRegistration =
+      checkInput === undefined ? registration : { ...registration, checks: checkInput }
+    return { id: instance.id, stored, registration, checks }
+  }
+
+  // A stored registration that no longer validates is not skipped: the node would announce
+  // less than it holds, and the next save would drop it for good. The operator decides.
+  const saved: CheckedRegistration[] = []
+  const savedFile = dataDir === undefined ? '' : join(dataDir.path, REGISTRATIONS_FILE)
+  for (const [index, entry] of ((await dataDir?.readRegistrations()) ?? []).entries()) {
+    // Versions before strict validation stored unknown fields (and ignored them): drop them.
+    const known =
+      typeof entry === 'object' && entry !== null && !Array.isArray(entry)
+        ? Object.fromEntries(
+            Object.entries(entry).filter(([key]) => AGENT_REGISTRATION_FIELDS.includes(key)),
+          )
+        : entry
+    try {
+      saved.push(check(known as AgentRegistration))
+    } catch (err) {
+      throw new DataDirCorruptError(savedFile, `entry ${index}: ${(err as Error).message}`)
+    }
+  }
+  const store = createRegistrationStore<AgentRegistration>(
+    dataDir,
+    saved.map((entry) => [entry.id, entry.stored]),
+  )
 
   let stopped = false
   const publish = (delta: Delta | undefined): void => {
@@ -106,29 +171,34 @@ export async function createAgent(options: AgentOptions = {}): Promise<Grapevine
     if (stopped) throw new AgentStoppedError()
   }
 
-  async function register(input: AgentRegistration): Promise<string> {
-    running()
-    // Everything is validated before anything is written, so bad input changes nothing. A
-    // non-object input has no checks; validateRegistration rejects it.
-    const fields: Partial<AgentRegistration> =
-      typeof input === 'object' && input !== null ? input : {}
-    const checks = validateChecks(fields.checks ?? [])
-    validateRegistration(input, host.peerId, () => 'unassigned')
-    const id = fields.id ?? crypto.randomUUID()
+  /** Claims a checked registration and publishes it; the caller saved it first. */
+  function apply({ id, registration, checks }: CheckedRegistration): void {
     // The runner decides the status before the one write: a new instance starts at its checks'
     // initial status, a re-registered one keeps the state of its unchanged checks (no flap).
     const status = checks.length > 0 ? runner.add(id, checks) : undefined
     if (checks.length === 0) runner.remove(id)
-    publish(registry.register({ ...input, id, ...(status && { status }) }).delta)
-    await store.set(id, { ...input, id })
-    return id
+    publish(registry.register({ ...registration, ...(status && { status }) }).delta)
+  }
+
+  // Every write is saved before it is applied, published or acknowledged: if the save fails,
+  // the caller gets the error and no peer ever saw the change. Changes apply in call order
+  // (the store resolves its writers first in, first out).
+  async function register(input: AgentRegistration): Promise<string> {
+    running()
+    const checked = check(input)
+    await store.set(checked.id, checked.stored)
+    running()
+    apply(checked)
+    return checked.id
   }
 
   async function deregister(id: string): Promise<void> {
     running()
-    publish(registry.deregister(id))
-    runner.remove(id)
+    if (!store.has(id)) throw new NotFoundError(id)
     await store.delete(id)
+    running()
+    runner.remove(id)
+    publish(registry.deregister(id))
   }
 
   /** Stops the node; with `leaving`, tombstones every own instance and says LEAVE first. */
@@ -142,13 +212,7 @@ export async function createAgent(options: AgentOptions = {}): Promise<Grapevine
   }
 
   await gossip.start()
-  for (const registration of saved) {
-    try {
-      await register(registration as AgentRegistration)
-    } catch (err) {
-      host.log.error('stored registration %o is invalid and was skipped: %s', registration, err)
-    }
-  }
+  for (const entry of saved) apply(entry)
   // Claims written before the node caught up carry vectors that miss what peers held; once it
   // has caught up, restamping makes them count everything seen, so that a restored claim
   // never looks older than an instance another node took over meanwhile (DESIGN.md, Ownership).

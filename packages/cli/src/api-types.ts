@@ -17,4 +17,12 @@ export interface LocalInstanceView extends ServiceInstance {
 /** A message of the watch stream, as the client hands it to commands. */
 export type WatchMessage =
   | { type: 'snapshot'; index: number; instances: ServiceInstance[] }
-  | { type: 'change'; index: number; instances: ServiceInstance[]; event: ServiceEvent }
+  | {
+      type: 'change'
+      index: number
+      instances: ServiceInstance[]
+      /** The last event of the batch. */
+      event: ServiceEvent
+      /** Every event of the batch that changed the list, in order. */
+      events: ServiceEvent[]
+    }

@@ -14,6 +14,8 @@ export type { AgentConfig } from './config/agent-config.js'
 export { DEFAULT_HTTP_ADDR } from './config/agent-config.js'
 export { renderConfigTable } from './config/config-table.js'
 export { type ConfigInputs, type ResolvedConfig, resolveConfig } from './config/resolve-config.js'
+export type { DaemonContext, FrontEnd } from './daemon/front-end.js'
+export { ListenError } from './daemon/listen-error.js'
 export {
   AgentUnreachableError,
   ApiError,
@@ -29,5 +31,6 @@ export type {
   TtlReport,
 } from './http/agent-extensions.js'
 export { createHttpApi, type HttpApi, type HttpApiInit } from './http/http-api.js'
+export type { HttpRoutes } from './http/http-routes.js'
 export type { CliIo } from './io.js'
 export { createProgram, type ProgramOptions, runCli } from './program.js'

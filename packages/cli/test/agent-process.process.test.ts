@@ -31,6 +31,8 @@ const AGENT_ARGS = [
   '--mdns=false',
   '--http-addr',
   '127.0.0.1:0',
+  '--dns-addr',
+  '127.0.0.1:0',
 ]
 
 beforeAll(async () => {

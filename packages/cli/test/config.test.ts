@@ -46,6 +46,9 @@ describe('resolveConfig', () => {
       clusterKeyFile: undefined,
       profile: 'lan',
       httpAddr: '127.0.0.1:8510',
+      dnsAddr: '127.0.0.1:8600',
+      dnsDomain: 'grapevine',
+      dnsTtl: 0,
       token: undefined,
       logLevel: 'info',
       leaveTimeout: 5000,
@@ -137,11 +140,20 @@ describe('resolveConfig', () => {
     [{}, { GRAPEVINE_DEAD_AFTER: 'soon' }, 'deadAfter', 'GRAPEVINE_DEAD_AFTER'],
     [{ bootstrap: ['nowhere'] }, {}, 'bootstrap', '--bootstrap'],
     [{ logLevel: 'loud' }, {}, 'logLevel', '--log-level'],
+    [{ dnsAddr: 'nowhere' }, {}, 'dnsAddr', '--dns-addr'],
+    [{}, { GRAPEVINE_DNS_DOMAIN: 'bad_domain' }, 'dnsDomain', 'GRAPEVINE_DNS_DOMAIN'],
   ])('names the setting and its source for bad values: %j %j', (flags, env, key, source) => {
     const err = configError(() => resolve(flags, env))
     expect(err.key).toBe(key)
     expect(err.message).toContain(source)
     expect(err.code).toBe('ERR_CONFIG')
+  })
+
+  it('turns DNS off with `off` and takes the domain in any case, without dots at the ends', () => {
+    expect(resolve({ dnsAddr: 'off' }).config.dnsAddr).toBeUndefined()
+    expect(resolve({}, { GRAPEVINE_DNS_ADDR: '0.0.0.0:53' }).config.dnsAddr).toBe('0.0.0.0:53')
+    expect(resolve({ dnsDomain: 'SD.Example.com.' }).config.dnsDomain).toBe('sd.example.com')
+    expect(resolve({ dnsTtl: '30s' }).config.dnsTtl).toBe(30_000)
   })
 
   it('rejects unknown keys, bad JSON and missing config files', () => {

@@ -66,6 +66,7 @@ describe('formatWatchFrame', () => {
         index: 7,
         instances: [instance],
         event: { op: 'add', instance, cause: 'registered' },
+        events: [{ op: 'add', instance, cause: 'registered' }],
       },
       { name: 'web', redraw: true, json: true, at },
     )

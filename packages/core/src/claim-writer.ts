@@ -2,6 +2,7 @@ import type { Claim } from './claim.js'
 import { ValidationError } from './errors.js'
 import type { ServiceInstance } from './instance.js'
 import type { Delta, Replica } from './replica-types.js'
+import { type ClaimSigning, signClaim } from './signing.js'
 import { incrementVector, mergeVectors, type VersionVector } from './version-vector.js'
 
 export interface ClaimWriterInit {
@@ -11,6 +12,8 @@ export interface ClaimWriterInit {
   gen: number
   /** The local replica: read for version vectors and seqs, written with every batch. */
   replica: Replica
+  /** Signs every claim written (a networked node). @default unsigned */
+  signing?: ClaimSigning
 }
 
 /** One write: a live instance (register or update) or `null` (a tombstone: deregister). */
@@ -43,7 +46,7 @@ export interface ClaimWriter {
  *   previous generation's claims.
  */
 export function createClaimWriter(init: ClaimWriterInit): ClaimWriter {
-  const { origin, gen, replica } = init
+  const { origin, gen, replica, signing } = init
   const known = replica.origin(origin)
   if (known !== undefined && known.gen > gen) {
     throw new ValidationError('gen', `must be at least ${known.gen}, the newest seen for ${origin}`)
@@ -71,7 +74,8 @@ export function createClaimWriter(init: ClaimWriterInit): ClaimWriter {
         }
         vv = Object.freeze(incrementVector(vv, origin))
         batchVectors.set(id, vv)
-        return Object.freeze({ origin, gen, seq: fromSeq + i, id, vv, instance })
+        const claim: Claim = Object.freeze({ origin, gen, seq: fromSeq + i, id, vv, instance })
+        return signing === undefined ? claim : signClaim(signing, claim)
       })
       const delta: Delta = Object.freeze({
         origin,

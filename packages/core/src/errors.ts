@@ -48,3 +48,19 @@ export class NotFoundError extends GrapevineError {
     this.id = id
   }
 }
+
+/**
+ * Thrown by `register` when this node already holds as many instances as peers accept from
+ * one origin (`RegistryNodeInit.quota`): peers would drop what exceeds it.
+ */
+export class QuotaExceededError extends GrapevineError {
+  static readonly code = 'ERR_QUOTA_EXCEEDED'
+  readonly limit: number
+  constructor(limit: number, what: string) {
+    super(
+      QuotaExceededError.code,
+      `this node already holds ${limit} ${what}, the most peers accept from one node; deregister some or raise the quota on every node`,
+    )
+    this.limit = limit
+  }
+}

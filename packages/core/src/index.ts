@@ -36,7 +36,7 @@ export {
 export { isHealthy, matchesQuery, type ServicesQuery } from './query.js'
 export { agentReads, createRegistryNode } from './registry-node.js'
 export * from './registry-node-types.js'
-export { createReplica } from './replica.js'
+export { createReplica, DEFAULT_ORIGIN_QUOTA } from './replica.js'
 export * from './replica-types.js'
 export { isVisibleState, type Resolution, resolve } from './resolve.js'
 export { retransmitLimit } from './retransmit-queue.js'

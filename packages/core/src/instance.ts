@@ -54,6 +54,43 @@ const ID_PATTERN = /^[A-Za-z0-9._:@-]+$/
 const TAG_PATTERN = /^[^\s,]+$/
 const METADATA_KEY_PATTERN = /^[A-Za-z0-9._/-]+$/
 
+/** The fields a registration may carry; anything else is refused, naming the field. */
+export const REGISTRATION_FIELDS: readonly string[] = [
+  'id',
+  'name',
+  'version',
+  'metadata',
+  'endpoints',
+  'tags',
+  'status',
+]
+
+/**
+ * Keys that name Object.prototype's internals. As a key of a plain object, `__proto__` sets the
+ * prototype instead of a property (the value vanishes); the others shadow what code reading the
+ * object may expect. They are refused wherever a caller's string becomes an object key.
+ */
+export const PROTOTYPE_KEYS: ReadonlySet<string> = new Set([
+  '__proto__',
+  'constructor',
+  'prototype',
+])
+
+/**
+ * A lone UTF-16 surrogate is not Unicode: encoders replace it (U+FFFD), so the bytes a peer
+ * receives would differ from what this node stores. With the `u` flag, `\p{Cs}` matches only
+ * unpaired surrogates (pairs are read as one astral code point).
+ */
+const LONE_SURROGATE = /\p{Cs}/u
+
+/** Throws unless `value` is well-formed Unicode. */
+export function checkWellFormed(field: string, value: string): string {
+  if (LONE_SURROGATE.test(value)) {
+    throw new ValidationError(field, 'must be well-formed Unicode (it holds a lone surrogate)')
+  }
+  return value
+}
+
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
   const proto = Object.getPrototypeOf(value)
@@ -61,21 +98,38 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 function checkString(field: string, value: unknown, max: number, pattern?: RegExp): string {
+  if (value === undefined) throw new ValidationError(field, 'is required')
   if (typeof value !== 'string') throw new ValidationError(field, 'must be a string')
   if (value.length === 0) throw new ValidationError(field, 'must not be empty')
   if (value.length > max) throw new ValidationError(field, `must be at most ${max} characters`)
   if (pattern !== undefined && !pattern.test(value)) {
     throw new ValidationError(field, `must match ${pattern}`)
   }
+  return checkWellFormed(field, value)
+}
+
+/** Names and ids appear in URL paths, where `.` and `..` are normalised away by clients. */
+function checkAddressable(field: string, value: string): string {
+  if (value === '.' || value === '..') {
+    throw new ValidationError(field, `"${value}" cannot be used in a URL path; choose another`)
+  }
+  if (value === '__proto__') throw new ValidationError(field, 'must not be "__proto__"')
   return value
 }
 
 export function validateName(value: unknown, field = 'name'): string {
-  return checkString(field, value, LIMITS.nameLength, NAME_PATTERN)
+  return checkAddressable(field, checkString(field, value, LIMITS.nameLength, NAME_PATTERN))
 }
 
 export function validateId(value: unknown, field = 'id'): string {
-  return checkString(field, value, LIMITS.idLength, ID_PATTERN)
+  return checkAddressable(field, checkString(field, value, LIMITS.idLength, ID_PATTERN))
+}
+
+/** A metadata key, as stored or as asked for in a query (`?meta=key:value`). */
+export function validateMetadataKey(key: unknown, field = `metadata key "${String(key)}"`): string {
+  const checked = checkString(field, key, LIMITS.metadataKeyLength, METADATA_KEY_PATTERN)
+  if (PROTOTYPE_KEYS.has(checked)) throw new ValidationError(field, 'is a reserved name')
+  return checked
 }
 
 function validateVersion(value: unknown): string {
@@ -84,7 +138,7 @@ function validateVersion(value: unknown): string {
   if (value.length > LIMITS.versionLength) {
     throw new ValidationError('version', `must be at most ${LIMITS.versionLength} characters`)
   }
-  return value
+  return checkWellFormed('version', value)
 }
 
 function validateMetadata(value: unknown): Record<string, string> {
@@ -97,7 +151,7 @@ function validateMetadata(value: unknown): Record<string, string> {
   let bytes = 0
   const out: Record<string, string> = {}
   for (const key of keys) {
-    checkString(`metadata key "${key}"`, key, LIMITS.metadataKeyLength, METADATA_KEY_PATTERN)
+    validateMetadataKey(key)
     const v = value[key]
     if (typeof v !== 'string') throw new ValidationError(`metadata.${key}`, 'must be a string')
     if (v.length > LIMITS.metadataValueLength) {
@@ -106,6 +160,7 @@ function validateMetadata(value: unknown): Record<string, string> {
         `must be at most ${LIMITS.metadataValueLength} characters`,
       )
     }
+    checkWellFormed(`metadata.${key}`, v)
     bytes += key.length + v.length
     out[key] = v
   }
@@ -147,15 +202,28 @@ function validateStatus(value: unknown, field = 'status'): HealthStatus {
 }
 
 /**
- * Checks a caller's registration and returns the instance this node will claim: defaults
- * filled in, unknown fields dropped, frozen. Throws `ValidationError` naming the first bad field.
+ * Refuses the first field of `input` that is neither a registration field nor one of `extra`
+ * (fields the caller validates itself, such as the agent's `checks`). A field that differs from
+ * a known one only in case (Consul's `Name`, `ID`) gets a hint at the right spelling.
  */
-export function validateRegistration(
-  input: unknown,
+function checkKnownFields(input: Record<string, unknown>, extra: readonly string[]): void {
+  for (const key of Object.keys(input)) {
+    if (REGISTRATION_FIELDS.includes(key) || extra.includes(key)) continue
+    const lower = key.toLowerCase()
+    const meant = [...REGISTRATION_FIELDS, ...extra].find((known) => known.toLowerCase() === lower)
+    const hint = meant === undefined ? '' : `; did you mean "${meant}"?`
+    throw new ValidationError(
+      key,
+      `unknown field${hint} (a registration has ${[...REGISTRATION_FIELDS, ...extra].join(', ')})`,
+    )
+  }
+}
+
+function buildInstance(
+  input: Record<string, unknown>,
   node: string,
   generateId: () => string,
 ): ServiceInstance {
-  if (!isPlainObject(input)) throw new ValidationError('registration', 'must be an object')
   const name = validateName(input.name)
   const id = input.id === undefined ? generateId() : validateId(input.id)
   return freezeInstance({
@@ -172,15 +240,32 @@ export function validateRegistration(
   })
 }
 
-/** Validates a complete instance, such as one received from the network. */
+/**
+ * Checks a caller's registration and returns the instance this node will claim: defaults
+ * filled in, frozen. A field that is not a registration field (nor one of `extraFields`, which
+ * the caller checks itself) is refused, so nothing unvalidated is ever stored or sent. Throws
+ * `ValidationError` naming the first bad field.
+ */
+export function validateRegistration(
+  input: unknown,
+  node: string,
+  generateId: () => string,
+  extraFields: readonly string[] = [],
+): ServiceInstance {
+  if (!isPlainObject(input)) throw new ValidationError('registration', 'must be an object')
+  checkKnownFields(input, extraFields)
+  return buildInstance(input, node, generateId)
+}
+
+/**
+ * Validates a complete instance, such as one received from the network. Unknown fields are
+ * dropped rather than refused: a peer running a newer version may send more.
+ */
 export function validateInstance(input: unknown): ServiceInstance {
   if (!isPlainObject(input)) throw new ValidationError('instance', 'must be an object')
   const node = checkString('node', input.node, 256)
-  return validateRegistration(
-    { ...input, id: validateId(input.id) },
-    node,
-    () => '', // unreachable: id is required here
-  )
+  const id = validateId(input.id)
+  return buildInstance(input, node, () => id)
 }
 
 function freezeInstance(instance: ServiceInstance): ServiceInstance {

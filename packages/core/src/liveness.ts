@@ -24,7 +24,11 @@ export function createLiveness(init: LivenessInit): Liveness {
   const { now, timings } = init
   const records = new Map<string, OriginRecord>()
 
-  function move(origin: string, record: OriginRecord, to: MemberState): LivenessTransition | undefined {
+  function move(
+    origin: string,
+    record: OriginRecord,
+    to: MemberState,
+  ): LivenessTransition | undefined {
     const from = record.state
     if (from === to) return undefined
     record.state = to

@@ -1,4 +1,5 @@
-import type { Claim } from './claim.js'
+import { type Claim, estimateClaimBytes } from './claim.js'
+import type { Seal } from './signing.js'
 
 /**
  * Received seq ranges beyond `covered` are remembered (as disjoint, sorted `[from, to]` pairs)
@@ -29,6 +30,10 @@ export class OriginLog {
   private stale = 0
   /** Receive time of each stored tombstone, in insertion order, i.e. ascending time. */
   tombstones: Map<string, number> | null = null
+  /** Estimated bytes of the stored claims (`estimateClaimBytes`), for the origin's quota. */
+  bytes = 0
+  /** The newest seal of this generation received (or, for our own origin, unused). */
+  seal: Seal | undefined = undefined
 
   constructor(readonly gen: number) {}
 
@@ -111,6 +116,8 @@ export class OriginLog {
   /** Stores `claim` as the current claim of its id, replacing `previous` if any. */
   put(claim: Claim, previous: Claim | undefined, receivedAt: () => number): void {
     this.byId.set(claim.id, claim)
+    this.bytes +=
+      estimateClaimBytes(claim) - (previous === undefined ? 0 : estimateClaimBytes(previous))
     const order = this.order
     if (order.length > 0 && order[order.length - 1]!.seq > claim.seq) this.sorted = false
     order.push(claim)
@@ -127,6 +134,7 @@ export class OriginLog {
 
   remove(claim: Claim): void {
     this.byId.delete(claim.id)
+    this.bytes -= estimateClaimBytes(claim)
     if (claim.instance === null) this.tombstones?.delete(claim.id)
     this.noteStale()
   }

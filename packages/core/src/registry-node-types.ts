@@ -1,7 +1,15 @@
 import type { AgentReads, Conflict, MemberState, ServiceEvent } from './agent-api.js'
 import type { HealthStatus, Registration } from './instance.js'
 import type { Liveness, LivenessTimings, LivenessTransition } from './liveness-types.js'
-import type { ApplyResult, Delta, Replica, SyncPart } from './replica-types.js'
+import type {
+  ApplyResult,
+  Delta,
+  OriginQuota,
+  PartOptions,
+  Replica,
+  SyncPart,
+} from './replica-types.js'
+import type { ClaimSigning, Seal } from './signing.js'
 
 export interface RegistryNodeInit {
   /** This node's id (its peer id when networked). */
@@ -16,6 +24,19 @@ export interface RegistryNodeInit {
   timings: LivenessTimings
   /** @default 60_000 */
   tombstoneTtl?: number
+  /**
+   * Signs this node's claims and seals (a networked node: the libp2p key). Without it claims
+   * are unsigned, which only a node that never relays to others (the local agent) may do.
+   */
+  signing?: ClaimSigning
+  /** Per-origin storage limits, for every origin including this one. @default DEFAULT_ORIGIN_QUOTA */
+  quota?: Partial<OriginQuota>
+  /**
+   * Most origins held (members and the origins of relayed claims). New origins past it are
+   * refused and counted: a peer cannot fill every node's memory with generated identities.
+   * @default 4_096
+   */
+  maxOrigins?: number
 }
 
 /**
@@ -48,8 +69,12 @@ export interface RegistryNode extends AgentReads {
 
   /** Applies a remote DELTA and updates the view. */
   applyDelta(delta: Delta): ApplyResult
-  /** Applies a remote sync part and updates the view. */
-  applyPart(part: SyncPart): ApplyResult
+  /** Applies a remote sync part and updates the view (see `PartOptions.relayed`). */
+  applyPart(part: SyncPart, options?: PartOptions): ApplyResult
+  /** This node's seal for its current state, signed (cached); undefined without `signing`. */
+  ownSeal(): Seal | undefined
+  /** The cluster name claims are signed for; undefined without `signing`. */
+  readonly cluster: string | undefined
 
   /**
    * A membership fact: `origin` is alive, suspect, dead or left at generation `gen`. Dead and

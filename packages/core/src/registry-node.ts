@@ -1,7 +1,7 @@
 import type { AgentReads, MemberState } from './agent-api.js'
 import type { Claim } from './claim.js'
 import { createClaimWriter } from './claim-writer.js'
-import { NotFoundError, ValidationError } from './errors.js'
+import { NotFoundError, QuotaExceededError, ValidationError } from './errors.js'
 import {
   HEALTH_STATUSES,
   type HealthStatus,
@@ -13,18 +13,21 @@ import { createLiveness } from './liveness.js'
 import type { LivenessTransition } from './liveness-types.js'
 import { queryService, queryServices } from './query.js'
 import type { RegistryNode, RegistryNodeInit } from './registry-node-types.js'
-import { createReplica } from './replica.js'
-import type { ApplyResult, Delta, SyncPart } from './replica-types.js'
+import { createReplica, DEFAULT_ORIGIN_QUOTA } from './replica.js'
+import type { ApplyResult, Delta, OriginQuota, PartOptions, SyncPart } from './replica-types.js'
 import { isVisibleState } from './resolve.js'
+import { type Seal, signSeal } from './signing.js'
 import { compareVectors } from './version-vector.js'
 import { createView } from './view.js'
 import { createWatchHub } from './watch.js'
 
 const DEFAULT_TOMBSTONE_TTL = 60_000
 
-function nothingApplied(dropped: number): ApplyResult {
-  return { changedIds: new Set(), applied: 0, dropped, gap: false, restarted: false }
+function nothingApplied(dropped: number, overQuota = 0): ApplyResult {
+  return { changedIds: new Set(), applied: 0, dropped, gap: false, restarted: false, overQuota }
 }
+
+const DEFAULT_MAX_ORIGINS = 4_096
 
 function byId(a: ServiceInstance, b: ServiceInstance): number {
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0
@@ -46,8 +49,32 @@ function byId(a: ServiceInstance, b: ServiceInstance): number {
 export function createRegistryNode(init: RegistryNodeInit): RegistryNode {
   const { nodeId, gen, now, timings } = init
   const generateId = init.generateId ?? (() => crypto.randomUUID())
-  const replica = createReplica({ now, tombstoneTtl: init.tombstoneTtl ?? DEFAULT_TOMBSTONE_TTL })
-  const writer = createClaimWriter({ origin: nodeId, gen, replica })
+  const signing = init.signing
+  const maxOrigins = init.maxOrigins ?? DEFAULT_MAX_ORIGINS
+  const quota: OriginQuota = { ...DEFAULT_ORIGIN_QUOTA, ...init.quota }
+  let sealCache: Seal | undefined
+  function ownSeal(): Seal | undefined {
+    if (signing === undefined) return undefined
+    const state = replica.origin(nodeId)
+    const covered = state?.covered ?? 0
+    const floor = state?.floor ?? 0
+    const cached = sealCache
+    if (cached !== undefined && cached.covered === covered && cached.floor === floor) return cached
+    sealCache = signSeal(signing, { origin: nodeId, gen, covered, floor })
+    return sealCache
+  }
+  const replica = createReplica({
+    now,
+    tombstoneTtl: init.tombstoneTtl ?? DEFAULT_TOMBSTONE_TTL,
+    quota,
+    ownSeal: (origin) => (origin === nodeId ? ownSeal() : undefined),
+  })
+  const writer = createClaimWriter({
+    origin: nodeId,
+    gen,
+    replica,
+    ...(signing !== undefined && { signing }),
+  })
   const liveness = createLiveness({ now, timings })
   const view = createView()
   const hub = createWatchHub()
@@ -86,7 +113,9 @@ export function createRegistryNode(init: RegistryNodeInit): RegistryNode {
   // Generations of origins we purged. A peer that has not purged them yet would sync their
   // claims back, and with no liveness record they would show again for good; they are
   // dropped until the origin itself speaks again.
-  const purged = new Map<string, number>()
+  // Bounded: entries go after another purgeAfter (the peers that still held the origin have
+  // purged it too by then), and the map never holds more than maxOrigins.
+  const purged = new Map<string, { gen: number; at: number }>()
 
   /**
    * Whether remote input may be applied: not of our own origin (only we write it; what comes
@@ -97,16 +126,42 @@ export function createRegistryNode(init: RegistryNodeInit): RegistryNode {
    */
   function admits(input: { origin: string; gen: number }): boolean {
     if (input.origin === nodeId) return false
-    const purgedGen = purged.get(input.origin)
+    const purgedGen = purged.get(input.origin)?.gen
     if (purgedGen !== undefined && input.gen <= purgedGen) return false
+    // Relayed claims of a generation older than one the origin itself announced are history.
+    const newest = liveness.gen(input.origin)
+    if (newest !== undefined && input.gen < newest) return false
     liveness.seen(input.origin, input.gen)
     return true
+  }
+
+  /**
+   * Whatever the evidence that an origin runs generation `gen` (a heartbeat, a LEAVE, a
+   * membership probe), claims of its older generations never become visible again: they are
+   * dropped at once, and `admits` refuses them if a peer syncs them back.
+   */
+  function retire(origin: string, gen: number): void {
+    const known = liveness.gen(origin)
+    if (known !== undefined && gen < known) return
+    refresh(replica.retire(origin, gen))
+  }
+
+  /** A new origin past `maxOrigins` is refused (counted as over quota by the caller). */
+  function roomFor(origin: string): boolean {
+    return (
+      replica.origin(origin) !== undefined ||
+      liveness.state(origin) !== undefined ||
+      replica.originCount < maxOrigins
+    )
   }
 
   function applyRemote<T extends Delta | SyncPart>(
     input: T,
     merge: (input: T) => ApplyResult,
   ): ApplyResult {
+    if (input.origin !== nodeId && !roomFor(input.origin)) {
+      return nothingApplied(input.claims.length, input.claims.length)
+    }
     if (!admits(input)) return nothingApplied(input.claims.length)
     const result = merge(input)
     refresh(result.changedIds)
@@ -121,6 +176,10 @@ export function createRegistryNode(init: RegistryNodeInit): RegistryNode {
 
     register(registration) {
       const instance = validateRegistration(registration, nodeId, generateId)
+      const known = replica.claimsFor(instance.id).some((claim) => claim.origin === nodeId)
+      if (!known && replica.claimCount(nodeId) >= quota.claims) {
+        throw new QuotaExceededError(quota.claims, 'claims')
+      }
       return { id: instance.id, delta: write([{ id: instance.id, instance }]) }
     },
 
@@ -161,15 +220,25 @@ export function createRegistryNode(init: RegistryNodeInit): RegistryNode {
     },
 
     applyDelta: (delta: Delta) => applyRemote(delta, (admitted) => replica.applyDelta(admitted)),
-    applyPart: (part: SyncPart) => applyRemote(part, (admitted) => replica.applyPart(admitted)),
+    applyPart: (part: SyncPart, options?: PartOptions) =>
+      applyRemote(part, (admitted) => replica.applyPart(admitted, options)),
+    ownSeal,
+    cluster: signing?.cluster,
 
     memberFact(origin, state, originGen) {
       if (origin === nodeId) return
-      const purgedGen = purged.get(origin)
-      if (state === 'alive' && purgedGen !== undefined && originGen >= purgedGen) {
-        purged.delete(origin)
+      if (state === 'alive') {
+        const purgedGen = purged.get(origin)?.gen
+        if (purgedGen !== undefined && originGen >= purgedGen) purged.delete(origin)
+        // Before the fact makes the origin visible again: the claims we hold may be an older
+        // generation's, and showing them, even until the new one's state arrives, is a flap.
+        retire(origin, originGen)
+        onTransition(liveness.fact(origin, state, originGen))
+        return
       }
+      // Hidden first (watchers see cause `left` or `expired`), then older generations dropped.
       onTransition(liveness.fact(origin, state, originGen))
+      retire(origin, originGen)
     },
 
     tick() {
@@ -178,9 +247,15 @@ export function createRegistryNode(init: RegistryNodeInit): RegistryNode {
       for (const origin of purge) {
         if (origin === nodeId) continue
         const ids = replica.forgetOrigin(origin)
-        purged.set(origin, liveness.gen(origin) ?? 0)
+        purged.set(origin, { gen: liveness.gen(origin) ?? 0, at: now() })
         liveness.forget(origin)
         refresh(ids)
+      }
+      const time = now()
+      for (const [origin, entry] of purged) {
+        // Insertion order is purge order: the rest are younger.
+        if (time - entry.at < timings.purgeAfter && purged.size <= maxOrigins) break
+        purged.delete(origin)
       }
       replica.collectGarbage()
       return transitions

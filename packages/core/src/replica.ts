@@ -1,4 +1,4 @@
-import type { Claim } from './claim.js'
+import { type Claim, estimateClaimBytes } from './claim.js'
 import { createClaimIndex } from './claim-index.js'
 import { OriginLog } from './origin-log.js'
 import { cutPart, planPart } from './part-plan.js'
@@ -6,11 +6,25 @@ import { checkDelta, checkPart, partLevel } from './replica-input.js'
 import type {
   ApplyResult,
   Delta,
+  OriginQuota,
   OriginState,
+  PartOptions,
   Replica,
   ReplicaInit,
   SyncPart,
 } from './replica-types.js'
+import type { Seal } from './signing.js'
+
+/**
+ * Per-origin storage limits. 100,000 claims (the largest registry the join benchmark
+ * measures, held by one node) and 64 MiB of estimated claim bytes (about 250 bytes per claim
+ * at 100,000, with room for rich metadata): one member cannot make every agent hold
+ * gigabytes (issue 9, finding 5). Raise them for nodes that register more.
+ */
+export const DEFAULT_ORIGIN_QUOTA: OriginQuota = Object.freeze({
+  claims: 100_000,
+  bytes: 64 * 1024 * 1024,
+})
 
 type Coverage = 'join' | 'pending' | 'none' | 'empty'
 
@@ -37,7 +51,10 @@ type Coverage = 'join' | 'pending' | 'none' | 'empty'
  */
 export function createReplica(init: ReplicaInit): Replica {
   const { now, tombstoneTtl } = init
+  const quota: OriginQuota = { ...DEFAULT_ORIGIN_QUOTA, ...init.quota }
   const origins = new Map<string, OriginLog>()
+  /** Claims refused by the quota during the current apply (reset by each input). */
+  let overQuota = 0
   const index = createClaimIndex()
   let size = 0
 
@@ -96,6 +113,10 @@ export function createReplica(init: ReplicaInit): Replica {
       if (previous === undefined) {
         if (claim.seq <= knownUpTo || log.knows(claim.seq)) continue
       } else if (claim.seq <= previous.seq) continue
+      if (overLimit(log, claim, previous)) {
+        overQuota++
+        continue
+      }
       log.put(claim, previous, receivedAt)
       index.put(claim, previous)
       if (previous === undefined) size++
@@ -103,6 +124,48 @@ export function createReplica(init: ReplicaInit): Replica {
       stored++
     }
     return stored
+  }
+
+  /**
+   * The quota: a new key past `quota.claims`, or a claim that takes the origin past
+   * `quota.bytes`, is refused. A tombstone replacing a stored claim never is (it only shrinks).
+   */
+  function overLimit(log: OriginLog, claim: Claim, previous: Claim | undefined): boolean {
+    if (previous !== undefined && claim.instance === null) return false
+    if (previous === undefined && log.byId.size >= quota.claims) return true
+    const grows =
+      estimateClaimBytes(claim) - (previous === undefined ? 0 : estimateClaimBytes(previous))
+    return grows > 0 && log.bytes + grows > quota.bytes
+  }
+
+  /** Keeps the newest seal of the log's generation (the caller verified it). */
+  function keepSeal(log: OriginLog, seal: Seal | undefined): void {
+    if (seal === undefined || seal.gen !== log.gen) return
+    if (log.seal === undefined || seal.covered > log.seal.covered) log.seal = seal
+  }
+
+  /**
+   * A relayed part, cut (like a part cut at a byte budget) just before the first stored claim
+   * in its range that it does not carry at that seq or later: the relay may be hiding it, so
+   * the range is exact only up to there. Undefined when nothing before that is left to apply.
+   */
+  function trimRelayed(log: OriginLog, part: SyncPart): SyncPart | undefined {
+    const inRange = log.range(part.after, part.covered)
+    if (inRange.length === 0) return part
+    const carried = new Map<string, number>()
+    for (const claim of part.claims) carried.set(claim.id, claim.seq)
+    let firstUnproven: number | undefined
+    for (const claim of inRange) {
+      if ((carried.get(claim.id) ?? 0) < claim.seq) {
+        firstUnproven = claim.seq
+        break
+      }
+    }
+    if (firstUnproven === undefined) return part
+    const covered = firstUnproven - 1
+    const claims = part.claims.filter((claim) => claim.seq <= covered)
+    if (claims.length === 0 && covered === part.after) return undefined
+    return { ...part, covered, claims }
   }
 
   /** An exact range: stored claims in `(after, covered]` that the input does not carry are gone. */
@@ -143,7 +206,9 @@ export function createReplica(init: ReplicaInit): Replica {
     gap: boolean,
     restarted: boolean,
   ): ApplyResult {
-    return { changedIds, applied, dropped: total - applied, gap, restarted }
+    const refused = overQuota
+    overQuota = 0
+    return { changedIds, applied, dropped: total - applied, gap, restarted, overQuota: refused }
   }
 
   function applyDelta(delta: Delta): ApplyResult {
@@ -152,6 +217,7 @@ export function createReplica(init: ReplicaInit): Replica {
     const { log, restarted } = logFor(delta.origin, delta.gen, changed)
     if (log === undefined) return result(changed, 0, delta.claims.length, false, false)
     // A DELTA holds every write of its range, so it is exact without dropping anything.
+    keepSeal(log, delta.seal)
     const effect = coverage(log, delta.fromSeq, delta.toSeq, false)
     const knownUpTo = effect === 'none' ? Math.max(log.covered, log.floor) : log.covered
     const applied = storeClaims(log, delta.claims, knownUpTo, changed)
@@ -160,11 +226,14 @@ export function createReplica(init: ReplicaInit): Replica {
     return result(changed, applied, delta.claims.length, effect !== 'join', restarted)
   }
 
-  function applyPart(part: SyncPart): ApplyResult {
-    checkPart(part)
+  function applyPart(input: SyncPart, options?: PartOptions): ApplyResult {
+    checkPart(input)
     const changed = new Set<string>()
-    const { log, restarted } = logFor(part.origin, part.gen, changed)
-    if (log === undefined) return result(changed, 0, part.claims.length, false, false)
+    const { log, restarted } = logFor(input.origin, input.gen, changed)
+    if (log === undefined) return result(changed, 0, input.claims.length, false, false)
+    keepSeal(log, input.seal)
+    const part = options?.relayed === true ? trimRelayed(log, input) : input
+    if (part === undefined) return result(changed, 0, input.claims.length, false, restarted)
     const { after, covered, claims } = part
     const level = partLevel(part)
     const snapshot =
@@ -215,21 +284,32 @@ export function createReplica(init: ReplicaInit): Replica {
       return log === undefined ? undefined : stateOf(log)
     },
 
-    partsFor(peer, budgetBytes) {
+    partsFor(peer, budgetBytes, maxParts = Number.POSITIVE_INFINITY) {
       const parts: SyncPart[] = []
       let used = 0
       let sent = 0
       for (const [origin, log] of origins) {
+        if (parts.length >= maxParts) break
         const plan = planPart(log, Object.hasOwn(peer, origin) ? peer[origin] : undefined)
         if (plan === undefined) continue
         const { part, bytes, cut } = cutPart(origin, log, plan, budgetBytes - used, sent === 0)
         // A part cut before its first claim carries nothing the peer can use.
-        if (!cut || part.claims.length > 0) parts.push(part)
+        if (!cut || part.claims.length > 0) {
+          const seal = init.ownSeal?.(origin, stateOf(log)) ?? log.seal
+          parts.push(seal === undefined ? part : { ...part, seal })
+        }
         sent += part.claims.length
         used += bytes
         if (cut) break
       }
       return parts
+    },
+
+    seal: (origin) => origins.get(origin)?.seal,
+    claimCount: (origin) => origins.get(origin)?.byId.size ?? 0,
+
+    get originCount() {
+      return origins.size
     },
 
     behind(peer) {
@@ -273,6 +353,13 @@ export function createReplica(init: ReplicaInit): Replica {
         }
       }
       return collected
+    },
+
+    retire(origin, gen) {
+      const changed = new Set<string>()
+      const log = origins.get(origin)
+      if (log !== undefined && log.gen < gen) logFor(origin, gen, changed)
+      return changed
     },
 
     forgetOrigin(origin) {

@@ -35,8 +35,8 @@ const registration = {
 }
 
 describe('validateRegistration', () => {
-  it('keeps every field, sets node, drops unknown fields and freezes the result', () => {
-    const instance = validateRegistration({ ...registration, extra: 1 }, NODE, nextId)
+  it('keeps every field, sets node and freezes the result', () => {
+    const instance = validateRegistration(registration, NODE, nextId)
     expect(instance).toEqual({ ...registration, node: NODE })
     expect(Object.isFrozen(instance)).toBe(true)
     expect(Object.isFrozen(instance.metadata)).toBe(true)
@@ -57,8 +57,86 @@ describe('validateRegistration', () => {
     })
   })
 
-  it('a caller cannot set node', () => {
-    expect(validateRegistration({ name: 'svc', node: 'evil' }, NODE, nextId).node).toBe(NODE)
+  it('a caller cannot set node: it is an unknown field of a registration', () => {
+    expect(fieldOf(() => validateRegistration({ name: 'svc', node: 'evil' }, NODE, nextId))).toBe(
+      'node',
+    )
+  })
+
+  // Finding 1: an unknown field was stored unvalidated, and one with 10,000 levels of nesting
+  // broke every later save of the data dir.
+  it('rejects an unknown field, naming it, however deeply it nests', () => {
+    let deep: unknown = {}
+    for (let i = 0; i < 10_000; i++) deep = { deep }
+    expect(() => validateRegistration({ name: 'svc', extra: deep }, NODE, nextId)).toThrow(
+      'invalid extra: unknown field',
+    )
+    expect(fieldOf(() => validateRegistration({ name: 'svc', __proto__x: 1 }, NODE, nextId))).toBe(
+      '__proto__x',
+    )
+    const own = JSON.parse('{"name":"svc","__proto__":{"x":1}}') as unknown
+    expect(fieldOf(() => validateRegistration(own, NODE, nextId))).toBe('__proto__')
+  })
+
+  it('lets a caller allow fields it validates itself', () => {
+    const input = { name: 'svc', checks: [] }
+    expect(validateRegistration(input, NODE, nextId, ['checks']).name).toBe('svc')
+    expect(fieldOf(() => validateRegistration(input, NODE, nextId))).toBe('checks')
+  })
+
+  it('says a missing name is required, and points a Consul-cased body at the right field', () => {
+    expect(() => validateRegistration({}, NODE, nextId)).toThrow('invalid name: is required')
+    expect(() => validateRegistration({ Name: 'api' }, NODE, nextId)).toThrow(
+      'invalid Name: unknown field; did you mean "name"?',
+    )
+    expect(() => validateRegistration({ name: 'api', ID: 'a' }, NODE, nextId)).toThrow(
+      'did you mean "id"?',
+    )
+  })
+
+  // Finding 4: a lone surrogate became U+FFFD on the wire, so replicas differed.
+  it.each<[string, Record<string, unknown>, string]>([
+    ['version', { version: 'v1\ud800' }, 'version'],
+    ['tag', { tags: ['ok', 'a\udc00b'] }, 'tags[1]'],
+    ['metadata value', { metadata: { zone: '\ud83d' } }, 'metadata.zone'],
+    ['endpoint', { endpoints: ['http://a:1/\ud800'] }, 'endpoints[0]'],
+  ])('rejects a lone surrogate in the %s', (_name, change, field) => {
+    expect(fieldOf(() => validateRegistration({ ...registration, ...change }, NODE, nextId))).toBe(
+      field,
+    )
+  })
+
+  it('accepts well-formed astral characters', () => {
+    expect(
+      validateRegistration({ name: 'svc', version: 'v1-\u{1F600}' }, NODE, nextId).version,
+    ).toBe('v1-\u{1F600}')
+  })
+
+  // Finding 5: `.` and `..` cannot be addressed in a URL path (clients normalise them away).
+  it.each(['.', '..'])('rejects the id %j', (id) => {
+    expect(() => validateRegistration({ name: 'svc', id }, NODE, nextId)).toThrow('invalid id')
+  })
+
+  it('accepts ids with dots that are not whole path segments', () => {
+    expect(validateRegistration({ name: 'svc', id: '...' }, NODE, nextId).id).toBe('...')
+    expect(validateRegistration({ name: 'svc', id: 'a.b' }, NODE, nextId).id).toBe('a.b')
+  })
+
+  // Finding 6: a metadata key `__proto__` was dropped while the request succeeded.
+  it.each(['__proto__', 'constructor', 'prototype'])(
+    'rejects the metadata key %s instead of dropping it',
+    (key) => {
+      const metadata = JSON.parse(`{"${key}":"x","zone":"a"}`) as unknown
+      expect(fieldOf(() => validateRegistration({ name: 'svc', metadata }, NODE, nextId))).toBe(
+        `metadata key "${key}"`,
+      )
+    },
+  )
+
+  it.each([['id'], ['name']])('rejects __proto__ as the %s', (field) => {
+    expect(
+      fieldOf(() => validateRegistration({ name: 'svc', [field]: '__proto__' }, NODE, nextId)),
+    ).toBe(field)
   })
 
   it.each<[string, Record<string, unknown>, string]>([
@@ -151,6 +229,14 @@ describe('validateInstance', () => {
 
   it('rejects a non-object', () => {
     expect(fieldOf(() => validateInstance('x'))).toBe('instance')
+  })
+
+  it('drops fields it does not know: a newer peer may send more', () => {
+    expect(validateInstance({ ...full, extra: 1 })).toEqual(full)
+  })
+
+  it('rejects a lone surrogate from the network', () => {
+    expect(fieldOf(() => validateInstance({ ...full, version: '\ud800' }))).toBe('version')
   })
 })
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { ValidationError } from '../src/errors.js'
-import { suspicionTimeout } from '../src/suspicion.js'
 import { PROFILES, type ProfileTimings, resolveTimings } from '../src/profiles.js'
+import { suspicionTimeout } from '../src/suspicion.js'
 
 function fieldOf(fn: () => unknown): string | undefined {
   try {

@@ -286,6 +286,47 @@ describe('registry node: membership facts', () => {
     expect(seen).toEqual(['delete:left:b1@B'])
   })
 
+  // Finding 9: after a kill -9 and restart, the new generation's first ALIVE showed the old
+  // generation's claims again (added, then deleted as expired, then added back).
+  it('a new generation never revives the claims of an older one it replaces', () => {
+    const { a, clock, seen } = setup()
+    a.memberFact('B', 'dead', 1)
+    expect(seen).toEqual(['delete:expired:b1@B'])
+    a.memberFact('B', 'alive', 2)
+    expect(a.getService('svc')).toEqual([])
+    expect(a.replica.origin('B')?.gen).toBe(2)
+    // What the new generation announces is what shows, once.
+    a.applyDelta(
+      createRegistryNode({ nodeId: 'B', gen: 2, now: () => clock.time, timings }).register({
+        id: 'b1',
+        name: 'svc',
+      }).delta,
+    )
+    expect(a.getService('svc').map((i) => i.id)).toEqual(['b1'])
+    expect(seen).toEqual(['delete:expired:b1@B', 'add:registered:b1@B'])
+  })
+
+  it('older-generation claims synced back after a newer generation spoke stay hidden', () => {
+    const { a, b, clock, seen } = setup()
+    const stale = b.replica.partsFor({}, 1 << 20)
+    a.memberFact('B', 'dead', 1)
+    a.memberFact('B', 'alive', 2)
+    for (const part of stale) a.applyPart(part)
+    a.memberFact('B', 'left', 2)
+    a.memberFact('B', 'alive', 3)
+    for (const part of stale) a.applyPart(part)
+    expect(a.getService('svc')).toEqual([])
+    expect(seen).toEqual(['delete:expired:b1@B'])
+  })
+
+  it('a LEFT of a newer generation drops the older generation too', () => {
+    const { a, seen } = setup()
+    a.memberFact('B', 'left', 2)
+    a.memberFact('B', 'alive', 3)
+    expect(a.getService('svc')).toEqual([])
+    expect(seen).toEqual(['delete:left:b1@B'])
+  })
+
   it('purges a dead origin for good purgeAfter after it died', () => {
     const { a, clock, seen } = setup()
     a.memberFact('B', 'dead', 1)

@@ -1,8 +1,8 @@
-import type { Claim } from '@grapevine/core'
+import type { Claim, Seal } from '@grapevine/core'
 import { Packr, Unpackr } from 'msgpackr'
 import { DecodeError, MessageTooLargeError } from './errors.js'
 import { MessageType, type PubsubMessage, type SyncFrame, WIRE_LIMITS } from './messages.js'
-import { validatePubsubMessage, validateSyncFrame } from './schema.js'
+import { type SchemaDrops, validatePubsubMessage, validateSyncFrame } from './schema.js'
 import { recordMessageToWire } from './swim-wire.js'
 
 /**
@@ -21,14 +21,21 @@ const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsTyp
  * `schema.ts` puts them back from the envelope before validating.
  */
 function compactClaim(claim: Claim): object {
-  const { id, seq, vv, instance } = claim
-  if (instance === null) return { id, seq, vv, instance: null }
+  const { id, seq, vv, instance, sig } = claim
+  const signed = sig === undefined ? {} : { sig }
+  if (instance === null) return { id, seq, vv, instance: null, ...signed }
   const { id: _id, node: _node, ...fields } = instance
-  return { id, seq, vv, instance: fields }
+  return { id, seq, vv, instance: fields, ...signed }
 }
 
-function compactClaims<T extends { claims: readonly Claim[] }>(holder: T): T {
-  return { ...holder, claims: holder.claims.map(compactClaim) } as unknown as T
+/** Claims compacted, and the seal without its origin (the envelope's). */
+function compactClaims<T extends { claims: readonly Claim[]; seal?: Seal }>(holder: T): T {
+  const out: Record<string, unknown> = { ...holder, claims: holder.claims.map(compactClaim) }
+  if (holder.seal !== undefined) {
+    const { gen, covered, floor, sig } = holder.seal
+    out.seal = { gen, covered, floor, sig }
+  }
+  return out as unknown as T
 }
 
 function compact(message: PubsubMessage | SyncFrame): object {
@@ -46,7 +53,12 @@ function encode(message: PubsubMessage | SyncFrame, limit: number): Uint8Array {
   return bytes
 }
 
-function decode<T>(bytes: Uint8Array, limit: number, validate: (value: unknown) => T): T {
+function decode<T>(
+  bytes: Uint8Array,
+  limit: number,
+  validate: (value: unknown, drops?: SchemaDrops) => T,
+  drops?: SchemaDrops,
+): T {
   if (bytes.byteLength > limit) {
     throw new DecodeError('oversize', `${bytes.byteLength} bytes is over the ${limit}-byte limit`)
   }
@@ -62,7 +74,7 @@ function decode<T>(bytes: Uint8Array, limit: number, validate: (value: unknown) 
     // absurd nesting; all of it is the sender's fault, never ours.
     throw new DecodeError('decode', `not msgpack: ${(err as Error).message}`)
   }
-  return validate(value)
+  return validate(value, drops)
 }
 
 /** Encodes a DELTA or a member record; throws `MessageTooLargeError` over 64 KiB. */
@@ -70,9 +82,12 @@ export function encodePubsubMessage(message: PubsubMessage): Uint8Array {
   return encode(message, WIRE_LIMITS.pubsubMessageBytes)
 }
 
-/** Decodes and validates a pubsub message; throws `DecodeError` (callers count its `reason`). */
-export function decodePubsubMessage(bytes: Uint8Array): PubsubMessage {
-  return decode(bytes, WIRE_LIMITS.pubsubMessageBytes, validatePubsubMessage)
+/**
+ * Decodes and validates a pubsub message; throws `DecodeError` (callers count its `reason`).
+ * With `drops`, a bad claim ends its DELTA and is counted there instead (see `SchemaDrops`).
+ */
+export function decodePubsubMessage(bytes: Uint8Array, drops?: SchemaDrops): PubsubMessage {
+  return decode(bytes, WIRE_LIMITS.pubsubMessageBytes, validatePubsubMessage, drops)
 }
 
 /** Encodes a SYN, ACK or ACK2; throws `MessageTooLargeError` over the frame limit. */
@@ -87,6 +102,7 @@ export function encodeSyncFrame(
 export function decodeSyncFrame(
   bytes: Uint8Array,
   limit: number = WIRE_LIMITS.syncFrameBytes,
+  drops?: SchemaDrops,
 ): SyncFrame {
-  return decode(bytes, limit, validateSyncFrame)
+  return decode(bytes, limit, validateSyncFrame, drops)
 }

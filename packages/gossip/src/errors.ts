@@ -29,6 +29,14 @@ export type DropReason =
   | 'timeout'
   /** A sync stream that broke (reset, closed early, refused). */
   | 'stream'
+  /** A record (claim or seal) whose signature is not its origin's. */
+  | 'signature'
+  /** A relayed part without a valid seal of its origin, or beyond what the seal states. */
+  | 'seal'
+  /** Claims past an origin's quota, or a new origin past the cap on origins. */
+  | 'quota'
+  /** A peer over its rate or byte budget (sync in-flight bytes, session deadline). */
+  | 'budget'
 
 /** Thrown by the codec when bytes from the network are not a valid message; never escapes. */
 export class DecodeError extends GrapevineError {

@@ -8,7 +8,6 @@ import {
 } from '@grapevine/core'
 import type { PeerId } from '@libp2p/interface'
 import type { Host } from './host.js'
-import { createKeySigner, createPeerVerifier } from './key-signing.js'
 import { listMembers } from './members.js'
 import type { Membership } from './membership.js'
 import { clusterTopic } from './messages.js'
@@ -191,8 +190,8 @@ export function createGossipNode(
       },
       {
         host,
-        signer: createKeySigner(host.privateKey),
-        verifier: createPeerVerifier(),
+        signer: host.signing.signer,
+        verifier: host.verifier,
         counters,
         publish: (record) => channel.publishRecord(record),
       },

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto'
 import { type GossipsubEvents, gossipsub } from '@chainsafe/libp2p-gossipsub'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
-import { ValidationError } from '@grapevine/core'
+import { type ClaimSigning, ValidationError, type Verifier } from '@grapevine/core'
 import { type Identify, identify } from '@libp2p/identify'
 import type { Logger, PrivateKey, PubSub } from '@libp2p/interface'
 import { mdns } from '@libp2p/mdns'
@@ -17,6 +17,7 @@ import { generatePrivateKey } from './identity.js'
 import { fastMessageId } from './message-id.js'
 import { clusterTopic } from './messages.js'
 import { createPeerDialer, type PeerDialer, type RedialInit } from './peer-dialer.js'
+import { createRecordSigner, createRecordVerifier } from './record-signing.js'
 
 /** The libp2p services a Grapevine host runs. */
 export type HostServices = {
@@ -93,11 +94,18 @@ export interface HostInit {
 /** A started-on-demand libp2p node with Grapevine's transport, security and pubsub settings. */
 export interface Host {
   readonly peerId: string
-  /** The node's identity key (membership signs its records with it). */
+  /** The node's identity key. */
   readonly privateKey: PrivateKey
   readonly cluster: string
   readonly libp2p: HostLibp2p
   readonly log: Logger
+  /**
+   * Signs this node's records (claims, seals) with its identity key, for this cluster: pass
+   * it to `createRegistryNode({ signing })`. Peers check them against this node's peer id.
+   */
+  readonly signing: ClaimSigning
+  /** Checks records signed by other nodes against their peer ids (see record-signing.ts). */
+  readonly verifier: Verifier
   /** How this host finds peers: whether it has bootstrap addresses, whether mDNS is on. */
   readonly discovery: { readonly bootstrap: boolean; readonly mdns: boolean }
   /** Multiaddrs (with `/p2p/<id>`) where peers can dial this node; empty before `start()`. */
@@ -143,6 +151,7 @@ export async function createHost(init: HostInit): Promise<Host> {
     ? [mdns({ serviceTag: mdnsServiceTag(cluster), interval: init.mdnsInterval ?? 10_000 })]
     : []
   const monitorInterval = init.connectionMonitorInterval ?? 30_000
+  // Generated here rather than by libp2p: records are signed with it too.
   const privateKey = init.privateKey ?? (await generatePrivateKey())
   const libp2p: HostLibp2p = await createLibp2p<HostServices>({
     start: false,
@@ -186,6 +195,8 @@ export async function createHost(init: HostInit): Promise<Host> {
     cluster,
     libp2p,
     log,
+    signing: { cluster, signer: createRecordSigner(privateKey) },
+    verifier: createRecordVerifier(),
     discovery: { bootstrap: bootstrap.length > 0, mdns: mdnsEnabled },
     addresses: () => libp2p.getMultiaddrs().map((address) => address.toString()),
     connectedPeers: () => libp2p.getPeers().map((peer) => peer.toString()),

@@ -51,7 +51,6 @@ export {
   peerIdOf,
   unmarshalPrivateKey,
 } from './identity.js'
-export { createKeySigner, createPeerVerifier } from './key-signing.js'
 export type {
   MemberInfo,
   Membership,
@@ -75,6 +74,7 @@ export {
 } from './messages.js'
 export type { NetworkStats } from './network-stats.js'
 export type { RedialInit } from './peer-dialer.js'
+export { createRecordSigner, createRecordVerifier } from './record-signing.js'
 export {
   createSwimMembership,
   type SwimMembershipComponents,

@@ -1,4 +1,4 @@
-import type { Claim, Digest, MemberRecord, SyncPart } from '@grapevine/core'
+import type { Claim, Digest, MemberRecord, Seal, SyncPart } from '@grapevine/core'
 
 /**
  * The Grapevine wire protocol, version 2 (DESIGN.md, "Wire"). Every message is a msgpack map
@@ -98,6 +98,8 @@ export interface DeltaMessage {
   readonly fromSeq: number
   readonly toSeq: number
   readonly claims: readonly Claim[]
+  /** The origin's seal at send time (signed): relays pass it on with the origin's parts. */
+  readonly seal?: Seal
 }
 
 /**

@@ -16,8 +16,11 @@ export interface NetworkCounters {
   received(bytes: number): void
   sent(bytes: number): void
   syncSession(): void
-  /** Counts a drop and logs why (debug level: a hostile peer must not flood the logs). */
-  drop(reason: DropReason, from: string, detail: string): void
+  /**
+   * Counts `count` drops (one message, or the claims cut from one) and logs why, once (debug
+   * level: a hostile peer must not flood the logs).
+   */
+  drop(reason: DropReason, from: string, detail: string, count?: number): void
   snapshot(): NetworkStats
 }
 
@@ -40,8 +43,8 @@ export function createNetworkCounters(log: Logger): NetworkCounters {
     syncSession() {
       syncSessions++
     },
-    drop(reason, from, detail) {
-      dropped[reason] = (dropped[reason] ?? 0) + 1
+    drop(reason, from, detail, count = 1) {
+      dropped[reason] = (dropped[reason] ?? 0) + count
       log('dropped (%s) from %s: %s', reason, from, detail)
     },
     snapshot: () => ({

@@ -111,7 +111,15 @@ export function createPubsubChannel(
   /** Encodes and sends; halves a DELTA whose estimate was too optimistic. */
   function sendDelta(delta: Delta): void {
     hbSeq++
-    const message: DeltaMessage = { v: PROTOCOL_VERSION, t: MessageType.DELTA, hbSeq, ...delta }
+    // The seal (our signed coverage) rides along, so that relays can pass our parts on.
+    const seal = registry.ownSeal()
+    const message: DeltaMessage = {
+      v: PROTOCOL_VERSION,
+      t: MessageType.DELTA,
+      hbSeq,
+      ...delta,
+      ...(seal !== undefined && { seal }),
+    }
     try {
       send(message, encodePubsubMessage(message))
     } catch (err) {
@@ -140,8 +148,9 @@ export function createPubsubChannel(
       return TopicValidatorResult.Reject
     }
     let message: PubsubMessage
+    const drops = { claims: 0 }
     try {
-      message = decodePubsubMessage(msg.data)
+      message = decodePubsubMessage(msg.data, drops)
     } catch (err) {
       if (!(err instanceof DecodeError)) throw err
       counters.drop(err.reason, relay, err.message)
@@ -158,6 +167,14 @@ export function createPubsubChannel(
       counters.drop('self', relay, 'a message signed with our key, not published by us')
       return TopicValidatorResult.Ignore
     }
+    if (drops.claims > 0) {
+      counters.drop(
+        'schema',
+        relay,
+        `${drops.claims} invalid claims cut from a DELTA`,
+        drops.claims,
+      )
+    }
     accepted.set(msg, message)
     return TopicValidatorResult.Accept
   }
@@ -173,7 +190,23 @@ export function createPubsubChannel(
       return
     }
     const { fromSeq, toSeq, claims } = message
-    const result = registry.applyDelta({ origin, gen, fromSeq, toSeq, claims })
+    const seal = message.seal
+    const result = registry.applyDelta({
+      origin,
+      gen,
+      fromSeq,
+      toSeq,
+      claims,
+      ...(seal !== undefined && { seal }),
+    })
+    if (result.overQuota > 0) {
+      counters.drop(
+        'quota',
+        relay,
+        `${result.overQuota} claims of ${origin} over its quota`,
+        result.overQuota,
+      )
+    }
     if (result.gap) components.behind({ origin, gen, covered: message.toSeq }, relay)
   }
 

@@ -2,7 +2,9 @@ import {
   type Claim,
   type Digest,
   GrapevineError,
+  MAX_SIGNATURE_BYTES,
   type OriginState,
+  type Seal,
   type SyncPart,
   validateClaim,
 } from '@grapevine/core'
@@ -97,29 +99,76 @@ function expandClaim(item: unknown, origin: string, gen: number): unknown {
   }
 }
 
+/**
+ * What schema validation dropped without rejecting the message: one bad claim ends its part
+ * or DELTA (the range is cut before it, as at a byte budget), the rest of the frame applies.
+ */
+export interface SchemaDrops {
+  claims: number
+}
+
+/**
+ * The claims of a DELTA or part, up to the first one that fails validation: `upTo` is then
+ * cut to just before that claim's seq (or to the last good claim's, when the bad one has no
+ * usable seq), so the receiver never counts the bad claim's seq as covered.
+ */
 function claimsOf(
   raw: unknown[],
   origin: string,
   gen: number,
   after: number,
   upTo: number,
-): Claim[] {
+  drops: SchemaDrops | undefined,
+): { claims: Claim[]; upTo: number } {
   const claims: Claim[] = []
   let last = after
-  for (const item of raw) {
-    let claim: Claim
+  for (const [i, item] of raw.entries()) {
+    let claim: Claim | undefined
     try {
       claim = validateClaim(expandClaim(item, origin, gen))
     } catch (err) {
-      throw schema(err instanceof GrapevineError ? err.message : 'invalid claim')
+      if (drops === undefined) {
+        throw schema(err instanceof GrapevineError ? err.message : 'invalid claim')
+      }
     }
-    if (claim.seq <= last || claim.seq > upTo) {
-      throw schema('claims must be in ascending seq inside the declared range')
+    if (claim === undefined || claim.seq <= last || claim.seq > upTo) {
+      if (drops === undefined)
+        throw schema('claims must be in ascending seq inside the declared range')
+      drops.claims += raw.length - i
+      const seq = isFields(item) ? item.seq : undefined
+      const usable =
+        typeof seq === 'number' && Number.isSafeInteger(seq) && seq > last && seq <= upTo
+      return { claims, upTo: usable ? seq - 1 : last }
     }
     last = claim.seq
     claims.push(claim)
   }
-  return claims
+  return { claims, upTo }
+}
+
+function signature(value: unknown, name: string): Uint8Array {
+  if (
+    !(value instanceof Uint8Array) ||
+    value.byteLength === 0 ||
+    value.byteLength > MAX_SIGNATURE_BYTES
+  ) {
+    throw schema(`${name} must be 1 to ${MAX_SIGNATURE_BYTES} bytes`)
+  }
+  return value
+}
+
+/** The origin's seal on a DELTA or part (its origin is the envelope's); optional. */
+function sealOf(fields: Fields, origin: string): Seal | undefined {
+  const value = fields.seal
+  if (value === undefined || value === null) return undefined
+  if (!isFields(value)) throw schema('seal must be a map')
+  return Object.freeze({
+    origin,
+    gen: integer(value, 'gen', 1),
+    covered: integer(value, 'covered', 0),
+    floor: integer(value, 'floor', 0),
+    sig: signature(value.sig, 'seal.sig'),
+  })
 }
 
 export function validateDigest(value: unknown): Digest {
@@ -145,17 +194,18 @@ export function validateDigest(value: unknown): Digest {
   return Object.freeze(digest)
 }
 
-function validatePart(value: unknown): SyncPart {
+function validatePart(value: unknown, drops: SchemaDrops | undefined): SyncPart {
   if (!isFields(value)) throw schema('part must be a map')
   const origin = originOf(value)
   const gen = integer(value, 'gen', 1)
   const after = integer(value, 'after', 0)
-  const covered = integer(value, 'covered', after)
+  const declared = integer(value, 'covered', after)
   if (typeof value.full !== 'boolean') throw schema('part.full must be a boolean')
-  const raw = list(value, 'claims', covered - after)
-  const claims = claimsOf(raw, origin, gen, after, covered)
+  const raw = list(value, 'claims', declared - after)
+  const { claims, upTo: covered } = claimsOf(raw, origin, gen, after, declared, drops)
   // Optional: the sender's floor, which tells where a snapshot cut at a budget stands.
   const floor = value.floor === undefined ? undefined : integer(value, 'floor', 0)
+  const seal = sealOf(value, origin)
   return Object.freeze({
     origin,
     gen,
@@ -164,11 +214,14 @@ function validatePart(value: unknown): SyncPart {
     covered,
     claims,
     ...(floor !== undefined && { floor }),
+    ...(seal !== undefined && { seal }),
   })
 }
 
-function validateParts(fields: Fields): SyncPart[] {
-  const parts = list(fields, 'parts', WIRE_LIMITS.partsPerFrame).map(validatePart)
+function validateParts(fields: Fields, drops: SchemaDrops | undefined): SyncPart[] {
+  const parts = list(fields, 'parts', WIRE_LIMITS.partsPerFrame).map((part) =>
+    validatePart(part, drops),
+  )
   const seen = new Set<string>()
   for (const part of parts) {
     if (seen.has(part.origin)) throw schema('at most one part per origin')
@@ -177,15 +230,27 @@ function validateParts(fields: Fields): SyncPart[] {
   return parts
 }
 
-function validateDelta(fields: Fields): DeltaMessage {
+function validateDelta(fields: Fields, drops: SchemaDrops | undefined): DeltaMessage {
   const origin = originOf(fields)
   const gen = integer(fields, 'gen', 1)
   const hbSeq = integer(fields, 'hbSeq', 1)
   const fromSeq = integer(fields, 'fromSeq', 1)
-  const toSeq = integer(fields, 'toSeq', fromSeq)
-  const raw = list(fields, 'claims', toSeq - fromSeq + 1)
-  const claims = claimsOf(raw, origin, gen, fromSeq - 1, toSeq)
-  return { v: PROTOCOL_VERSION, t: MessageType.DELTA, origin, gen, hbSeq, fromSeq, toSeq, claims }
+  const declared = integer(fields, 'toSeq', fromSeq)
+  const raw = list(fields, 'claims', declared - fromSeq + 1)
+  const { claims, upTo: toSeq } = claimsOf(raw, origin, gen, fromSeq - 1, declared, drops)
+  if (toSeq < fromSeq) throw schema("the DELTA's first claim is invalid")
+  const seal = sealOf(fields, origin)
+  return {
+    v: PROTOCOL_VERSION,
+    t: MessageType.DELTA,
+    origin,
+    gen,
+    hbSeq,
+    fromSeq,
+    toSeq,
+    claims,
+    ...(seal !== undefined && { seal }),
+  }
 }
 
 function validateSyn(fields: Fields): SynMessage {
@@ -197,17 +262,17 @@ function validateSyn(fields: Fields): SynMessage {
   }
 }
 
-function validateAck(fields: Fields): AckMessage {
+function validateAck(fields: Fields, drops: SchemaDrops | undefined): AckMessage {
   return {
     v: PROTOCOL_VERSION,
     t: MessageType.ACK,
-    parts: validateParts(fields),
+    parts: validateParts(fields, drops),
     want: validateDigest(fields.want),
   }
 }
 
-function validateAck2(fields: Fields): Ack2Message {
-  return { v: PROTOCOL_VERSION, t: MessageType.ACK2, parts: validateParts(fields) }
+function validateAck2(fields: Fields, drops: SchemaDrops | undefined): Ack2Message {
+  return { v: PROTOCOL_VERSION, t: MessageType.ACK2, parts: validateParts(fields, drops) }
 }
 
 /** Checks `v` and `t` and returns the fields; `allowed` are the types of the channel. */
@@ -232,15 +297,20 @@ const PUBSUB_TYPES: readonly number[] = [
 ]
 const SYNC_TYPES: readonly number[] = [MessageType.SYN, MessageType.ACK, MessageType.ACK2]
 
-export function validatePubsubMessage(value: unknown): PubsubMessage {
+/**
+ * Validates a pubsub message. With `drops`, a bad claim ends its DELTA instead of rejecting
+ * it (counted there); without, any bad claim rejects the message.
+ */
+export function validatePubsubMessage(value: unknown, drops?: SchemaDrops): PubsubMessage {
   const fields = envelope(value, PUBSUB_TYPES)
-  if (fields.t === MessageType.DELTA) return validateDelta(fields)
+  if (fields.t === MessageType.DELTA) return validateDelta(fields, drops)
   return validateRecordMessage(fields)
 }
 
-export function validateSyncFrame(value: unknown): SyncFrame {
+/** Validates a sync frame; `drops` as for `validatePubsubMessage`, per part. */
+export function validateSyncFrame(value: unknown, drops?: SchemaDrops): SyncFrame {
   const fields = envelope(value, SYNC_TYPES)
   if (fields.t === MessageType.SYN) return validateSyn(fields)
-  if (fields.t === MessageType.ACK) return validateAck(fields)
-  return validateAck2(fields)
+  if (fields.t === MessageType.ACK) return validateAck(fields, drops)
+  return validateAck2(fields, drops)
 }

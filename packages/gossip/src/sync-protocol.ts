@@ -4,6 +4,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { type LengthPrefixedStream, lpStream } from 'it-length-prefixed-stream'
 import { decodeSyncFrame, encodeSyncFrame } from './codec.js'
 import { DecodeError, type DropReason, MessageTooLargeError, SyncError } from './errors.js'
+import { budgetedLengthDecoder, createFrameBudget } from './frame-budget.js'
 import type { Host } from './host.js'
 import {
   MessageType,
@@ -13,9 +14,10 @@ import {
   WIRE_LIMITS,
 } from './messages.js'
 import type { NetworkCounters } from './network-stats.js'
+import { createRelayCheck, type RelayCheck } from './relay-check.js'
 
 /**
- * Anti-entropy over a direct stream (`/grapevine/sync/1.0.0`), Scuttlebutt-style:
+ * Anti-entropy over a direct stream (`/grapevine/sync/2.0.0`), Scuttlebutt-style:
  *
  *   initiator                          responder
  *   SYN  {cluster, digest}        →
@@ -40,12 +42,25 @@ export interface SyncProtocolInit {
   maxRounds?: number
   /** Concurrent sync streams per connection, each way. @default 4 */
   maxStreams?: number
+  /**
+   * Limit on a whole session, in ms, whatever its rounds: a peer that sends a frame just
+   * before each read timeout cannot hold a session (and its buffers) open for 1,000 rounds.
+   * A 100k-instance join takes about a second. @default 30_000
+   */
+  sessionTimeout?: number
+  /**
+   * Sync frame bytes held in flight at once, over every stream and peer (see frame-budget.ts).
+   * @default 32 MiB (eight full frames)
+   */
+  inflightBytes?: number
 }
 
 export interface SyncProtocolComponents {
   host: Host
   registry: RegistryNode
   counters: NetworkCounters
+  /** Checks on parts relayed by a node other than their origin. @default from the host */
+  relayCheck?: RelayCheck
   /** A session ended cleanly; `digest` is what the peer advertised in it. */
   completed?(peer: string, digest: Digest): void
   /** A session with `peer` failed (either role). */
@@ -111,17 +126,55 @@ export function createSyncProtocol(
   const timeout = init.timeout ?? 5_000
   const maxRounds = init.maxRounds ?? 1_000
   const maxStreams = init.maxStreams ?? 4
+  const sessionTimeout = init.sessionTimeout ?? 30_000
+  const frameBudget = createFrameBudget(init.inflightBytes ?? 32 * 1024 * 1024)
+  const relayCheck = components.relayCheck ?? createRelayCheck(host.cluster, host.verifier)
   const log = host.libp2p.logger.forComponent('grapevine:sync')
 
-  async function read(lp: LengthPrefixedStream<Stream>): Promise<SyncFrame> {
-    const bytes = await lp.read({ signal: AbortSignal.timeout(timeout) })
-    counters.received(bytes.byteLength)
-    return decodeSyncFrame(bytes.subarray(), maxFrameBytes)
+  /** A session's stream: frames bounded in size, in global in-flight bytes and in time. */
+  interface Session {
+    readonly lp: LengthPrefixedStream<Stream>
+    readonly held: { bytes: number }
+    readonly deadline: AbortSignal
+    readonly peer: string
   }
 
-  async function write(lp: LengthPrefixedStream<Stream>, bytes: Uint8Array): Promise<void> {
+  function openSession(stream: Stream, peer: string): Session {
+    const held = { bytes: 0 }
+    const lp = lpStream(stream, {
+      maxDataLength: maxFrameBytes,
+      lengthDecoder: budgetedLengthDecoder(frameBudget, maxFrameBytes, held),
+    })
+    return { lp, held, deadline: AbortSignal.timeout(sessionTimeout), peer }
+  }
+
+  const opSignal = (session: Session): AbortSignal =>
+    AbortSignal.any([AbortSignal.timeout(timeout), session.deadline])
+
+  async function read(session: Session): Promise<SyncFrame> {
+    try {
+      const bytes = await session.lp.read({ signal: opSignal(session) })
+      counters.received(bytes.byteLength)
+      const drops = { claims: 0 }
+      const frame = decodeSyncFrame(bytes.subarray(), maxFrameBytes, drops)
+      if (drops.claims > 0) {
+        counters.drop(
+          'schema',
+          session.peer,
+          `${drops.claims} invalid claims cut from their parts`,
+          drops.claims,
+        )
+      }
+      return frame
+    } finally {
+      frameBudget.release(session.held.bytes)
+      session.held.bytes = 0
+    }
+  }
+
+  async function write(session: Session, bytes: Uint8Array): Promise<void> {
     counters.sent(bytes.byteLength)
-    await lp.write(bytes, { signal: AbortSignal.timeout(timeout) })
+    await session.lp.write(bytes, { signal: opSignal(session) })
   }
 
   /** Encodes a reply with parts for `peer`, halving the budget if the estimate undershot. */
@@ -130,7 +183,7 @@ export function createSyncProtocol(
     build: (parts: SyncPart[]) => SyncFrame,
   ): { bytes: Uint8Array; parts: SyncPart[] } {
     for (let budget = budgetBytes; ; budget = Math.floor(budget / 2)) {
-      const parts = replica.partsFor(peer, budget)
+      const parts = replica.partsFor(peer, budget, WIRE_LIMITS.partsPerFrame)
       try {
         return { bytes: encodeSyncFrame(build(parts), maxFrameBytes), parts }
       } catch (err) {
@@ -141,16 +194,52 @@ export function createSyncProtocol(
 
   function apply(parts: readonly SyncPart[], peer: string): number {
     let applied = 0
-    for (const part of parts) {
-      if (part.origin === self) continue // only we write our origin; the registry drops it too
+    for (const received of parts) {
+      if (received.origin === self) continue // only we write our origin; the registry drops it too
+      // Noise authenticated `peer`: its own parts are its own writes. Anyone else's are relayed.
+      const relayed = received.origin !== peer
+      let part = received
+      if (relayed) {
+        const verdict = relayCheck.check(received)
+        if (!verdict.ok) {
+          counters.drop(verdict.reason, peer, verdict.detail, Math.max(1, received.claims.length))
+          continue
+        }
+        if (verdict.forged > 0) {
+          counters.drop(
+            'signature',
+            peer,
+            `claims of ${received.origin} not signed by it`,
+            verdict.forged,
+          )
+        }
+        part = verdict.part
+      }
       try {
-        const result = registry.applyPart(part)
+        const result = registry.applyPart(part, { relayed })
         applied += result.applied
+        if (result.overQuota > 0) quotaDrop(result.overQuota, part.origin, peer)
       } catch (err) {
         counters.drop('schema', peer, `part rejected by the registry: ${(err as Error).message}`)
       }
     }
     return applied
+  }
+
+  // Over-quota drops also warn (at most once a minute per origin): an operator must see them.
+  const warned = new Map<string, number>()
+  function quotaDrop(count: number, origin: string, peer: string): void {
+    counters.drop('quota', peer, `${count} claims of ${origin} over its quota`, count)
+    const last = warned.get(origin)
+    const time = Date.now()
+    if (last !== undefined && time - last < 60_000) return
+    if (warned.size >= 1_024) warned.clear()
+    warned.set(origin, time)
+    log.error(
+      'dropped %d claims of %s: over the per-origin quota or the cap on origins',
+      count,
+      origin,
+    )
   }
 
   /** True if the peer, once it has applied `sent`, still lacks something we hold. */
@@ -169,7 +258,7 @@ export function createSyncProtocol(
     const stream = await host.libp2p.dialProtocol(peerIdFromString(peer), SYNC_PROTOCOL, {
       signal: signal === undefined ? dialSignal : AbortSignal.any([signal, dialSignal]),
     })
-    const lp = lpStream(stream, { maxDataLength: maxFrameBytes })
+    const session = openSession(stream, peer)
     let received = 0
     let sent = 0
     let rounds = 0
@@ -185,8 +274,8 @@ export function createSyncProtocol(
           cluster: host.cluster,
           digest: ours,
         }
-        await write(lp, encodeSyncFrame(syn, maxFrameBytes))
-        const ack = await read(lp)
+        await write(session, encodeSyncFrame(syn, maxFrameBytes))
+        const ack = await read(session)
         if (ack.t !== MessageType.ACK) throw new SyncError('type', `expected ACK, got ${ack.t}`)
         received += apply(ack.parts, peer)
         theirs = ack.want
@@ -195,7 +284,7 @@ export function createSyncProtocol(
           t: MessageType.ACK2,
           parts,
         }))
-        await write(lp, reply.bytes)
+        await write(session, reply.bytes)
         sent += claimCount(reply.parts)
         const progressed = ack.parts.length > 0 || reply.parts.length > 0
         const moreForUs = replica.behind(theirs).some((origin) => origin !== self)
@@ -237,11 +326,11 @@ export function createSyncProtocol(
     let rounds = 0
     let received = 0
     try {
-      const lp = lpStream(stream, { maxDataLength: maxFrameBytes })
+      const session = openSession(stream, peer)
       while (rounds < maxRounds) {
         let syn: SyncFrame
         try {
-          syn = await read(lp)
+          syn = await read(session)
         } catch (err) {
           if (isEndOfStream(err) && rounds > 0) break // the initiator is done
           throw err
@@ -257,8 +346,8 @@ export function createSyncProtocol(
           parts,
           want: replica.digest(),
         }))
-        await write(lp, ack.bytes)
-        const ack2 = await read(lp)
+        await write(session, ack.bytes)
+        const ack2 = await read(session)
         if (ack2.t !== MessageType.ACK2) throw new SyncError('type', `expected ACK2, got ${ack2.t}`)
         received += apply(ack2.parts, peer)
         rounds++

@@ -50,6 +50,7 @@ export async function startNode(options: TestNodeOptions = {}): Promise<TestNode
   const now = (): number => performance.now()
   const registry = createRegistryNode({
     nodeId: host.peerId,
+    signing: host.signing,
     gen: ++generation,
     now,
     timings,

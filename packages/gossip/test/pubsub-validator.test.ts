@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import {
   clusterTopic,
   createHost,
-  createKeySigner,
+  createRecordSigner,
   encodePubsubMessage,
   type Host,
   MessageType,
@@ -49,7 +49,7 @@ function aliveOf(host: Host): AliveRecord {
     name: 'rogue',
     addrs: [],
   } as const
-  const sig = createKeySigner(host.privateKey).sign(memberRecordBytes('test', unsigned))
+  const sig = createRecordSigner(host.privateKey).sign(memberRecordBytes('test', unsigned))
   return { ...unsigned, sig }
 }
 
@@ -100,13 +100,15 @@ describe('pubsub topic validator', () => {
     // The rogue's own, correctly signed message is accepted: the path works, only forgery fails.
     const own = createRegistryNode({
       nodeId: evil.host.peerId,
+      signing: evil.host.signing,
       gen: 1,
       now: () => 0,
       timings: PROFILES.lan,
     })
     const honest = own.register(service('honest', 1)).delta
+    const seal = own.ownSeal()!
     await evil.publish(
-      encodePubsubMessage({ v: PROTOCOL_VERSION, t: MessageType.DELTA, hbSeq: 2, ...honest }),
+      encodePubsubMessage({ v: PROTOCOL_VERSION, t: MessageType.DELTA, hbSeq: 2, ...honest, seal }),
     )
     await waitFor(
       'A accepts the honest DELTA',

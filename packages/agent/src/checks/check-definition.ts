@@ -147,6 +147,11 @@ export const CHECK_DEFAULTS = {
   initialStatus: 'critical',
   /** Upper bound of the default timeout of HTTP and TCP checks (Consul's). */
   maxDefaultTimeout: 10_000,
+  /**
+   * Shortest interval of HTTP and TCP checks, and shortest TTL: Consul's 1 s. Without a floor,
+   * 16 checks at 1 ms cost 0.86 of a core. Tests lower it through `minCheckInterval`.
+   */
+  minInterval: 1_000,
 } as const satisfies Record<string, HealthStatus | number>
 
 /**

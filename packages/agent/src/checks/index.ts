@@ -44,4 +44,4 @@ export {
 } from './check-state.js'
 export type { Scheduler } from './scheduler.js'
 export { globalScheduler } from './scheduler.js'
-export { validateChecks } from './validate-checks.js'
+export { type ValidateChecksOptions, validateChecks } from './validate-checks.js'

@@ -2,6 +2,7 @@ import {
   formatDuration,
   HEALTH_STATUSES,
   type HealthStatus,
+  PROTOTYPE_KEYS,
   parseDuration,
   ValidationError,
   validateId,
@@ -19,6 +20,52 @@ import {
 } from './check-definition.js'
 
 type Fields = Record<string, unknown>
+
+export interface ValidateChecksOptions {
+  /** Shortest interval (and TTL) accepted, in ms. @default CHECK_DEFAULTS.minInterval */
+  minInterval?: number
+  /** Field name of the list in error messages. @default 'checks' */
+  field?: string
+}
+
+/** Fields of each kind; anything else in a definition is refused, naming it. */
+const SHARED_FIELDS = [
+  'kind',
+  'id',
+  'name',
+  'successesBeforePassing',
+  'failuresBeforeCritical',
+  'initialStatus',
+  'deregisterCriticalAfter',
+]
+const KIND_FIELDS: Readonly<Record<CheckKind, readonly string[]>> = {
+  http: [...SHARED_FIELDS, 'url', 'method', 'headers', 'interval', 'timeout'],
+  tcp: [...SHARED_FIELDS, 'address', 'interval', 'timeout'],
+  ttl: [...SHARED_FIELDS, 'ttl'],
+}
+
+function checkKnownFields(input: Fields, kind: CheckKind, field: string): void {
+  const known = KIND_FIELDS[kind]
+  for (const key of Object.keys(input)) {
+    if (known.includes(key)) continue
+    const meant = known.find((name) => name.toLowerCase() === key.toLowerCase())
+    throw new ValidationError(
+      `${field}.${key}`,
+      meant === undefined
+        ? `unknown field of a ${kind} check (it has ${known.join(', ')})`
+        : `unknown field; did you mean "${meant}"?`,
+    )
+  }
+}
+
+/** An interval or TTL: a positive duration no shorter than the minimum. */
+function periodic(value: unknown, field: string, minInterval: number): number {
+  const ms = positiveDuration(value, field)
+  if (ms < minInterval) {
+    throw new ValidationError(field, `must be at least ${formatDuration(minInterval)}`)
+  }
+  return ms
+}
 
 function isPlainObject(value: unknown): value is Fields {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
@@ -63,11 +110,15 @@ function optionalString(value: unknown, field: string, max: number): string | un
 }
 
 /** `timeout` defaults to the interval, capped at Consul's 10 s. */
-function timing(input: Fields, field: string): { interval: number; timeout: number } {
+function timing(
+  input: Fields,
+  field: string,
+  minInterval: number,
+): { interval: number; timeout: number } {
   if (input.interval === undefined) {
     throw new ValidationError(`${field}.interval`, `is required for ${String(input.kind)} checks`)
   }
-  const interval = positiveDuration(input.interval, `${field}.interval`)
+  const interval = periodic(input.interval, `${field}.interval`, minInterval)
   const timeout =
     input.timeout === undefined
       ? Math.min(interval, CHECK_DEFAULTS.maxDefaultTimeout)
@@ -89,7 +140,7 @@ function headers(value: unknown, field: string): Record<string, string> {
   }
   const out: Record<string, string> = {}
   for (const name of names) {
-    if (!HEADER_NAME_PATTERN.test(name)) {
+    if (!HEADER_NAME_PATTERN.test(name) || PROTOTYPE_KEYS.has(name)) {
       throw new ValidationError(`${field}.${name}`, 'is not a valid header name')
     }
     const v = value[name]
@@ -110,7 +161,11 @@ function headers(value: unknown, field: string): Record<string, string> {
 /** What one kind adds to the shared options. */
 type KindFields<D> = Omit<D, keyof CheckOptions | 'kind'>
 
-function httpFields(input: Fields, field: string): KindFields<HttpCheckDefinition> {
+function httpFields(
+  input: Fields,
+  field: string,
+  minInterval: number,
+): KindFields<HttpCheckDefinition> {
   const raw = input.url
   if (typeof raw !== 'string' || raw.length === 0) {
     throw new ValidationError(`${field}.url`, 'is required for http checks')
@@ -141,11 +196,15 @@ function httpFields(input: Fields, field: string): KindFields<HttpCheckDefinitio
     url: url.href,
     method,
     headers: Object.freeze(headers(input.headers, `${field}.headers`)),
-    ...timing(input, field),
+    ...timing(input, field, minInterval),
   }
 }
 
-function tcpFields(input: Fields, field: string): KindFields<TcpCheckDefinition> {
+function tcpFields(
+  input: Fields,
+  field: string,
+  minInterval: number,
+): KindFields<TcpCheckDefinition> {
   const address = input.address
   const bad = () =>
     new ValidationError(`${field}.address`, 'must be "host:port", IPv6 hosts in brackets')
@@ -163,10 +222,15 @@ function tcpFields(input: Fields, field: string): KindFields<TcpCheckDefinition>
   const extra = url.username || url.password || url.pathname || url.search || url.hash
   if (extra || url.hostname === '' || url.port === '' || url.port === '0') throw bad()
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1')
-  return { address, host, port: Number(url.port), ...timing(input, field) }
+  return { address, host, port: Number(url.port), ...timing(input, field, minInterval) }
 }
 
-function validateCheck(input: unknown, field: string, index: number): CheckDefinition {
+function validateCheck(
+  input: unknown,
+  field: string,
+  index: number,
+  minInterval: number,
+): CheckDefinition {
   if (!isPlainObject(input)) throw new ValidationError(field, 'must be an object')
   const kind = input.kind
   if (typeof kind !== 'string' || !CHECK_KINDS.includes(kind as CheckKind)) {
@@ -176,19 +240,20 @@ function validateCheck(input: unknown, field: string, index: number): CheckDefin
       `${shown} is not a check kind; use one of ${CHECK_KINDS.join(', ')}`,
     )
   }
+  checkKnownFields(input, kind as CheckKind, field)
   let fields: Fields
   let summary: string
   if (kind === 'http') {
-    const http = httpFields(input, field)
+    const http = httpFields(input, field, minInterval)
     fields = http
     summary = `HTTP ${http.method} ${http.url}`
   } else if (kind === 'tcp') {
-    const tcp = tcpFields(input, field)
+    const tcp = tcpFields(input, field, minInterval)
     fields = tcp
     summary = `TCP ${tcp.address}`
   } else {
     if (input.ttl === undefined) throw new ValidationError(`${field}.ttl`, 'is required')
-    const ttl = positiveDuration(input.ttl, `${field}.ttl`)
+    const ttl = periodic(input.ttl, `${field}.ttl`, minInterval)
     fields = { ttl }
     summary = `TTL ${formatDuration(ttl)}`
   }
@@ -226,11 +291,17 @@ function validateCheck(input: unknown, field: string, index: number): CheckDefin
 
 /**
  * Validates the `checks` of a registration and returns them with defaults filled in and
- * durations in milliseconds. Undefined means no checks. Unknown fields are dropped, as
- * `validateRegistration` does. Throws `ValidationError` naming the first bad field, such as
+ * durations in milliseconds. Undefined means no checks. Unknown fields are refused, as
+ * `validateRegistration` does, and intervals and TTLs below `minInterval` (1 s, Consul's
+ * minimum) too. Throws `ValidationError` naming the first bad field, such as
  * `checks[0].interval`, so a bad definition is refused at register time, before anything runs.
  */
-export function validateChecks(input: unknown, field = 'checks'): CheckDefinition[] {
+export function validateChecks(
+  input: unknown,
+  options: ValidateChecksOptions = {},
+): CheckDefinition[] {
+  const field = options.field ?? 'checks'
+  const minInterval = options.minInterval ?? CHECK_DEFAULTS.minInterval
   if (input === undefined) return []
   if (!Array.isArray(input)) throw new ValidationError(field, 'must be an array of checks')
   if (input.length > CHECK_LIMITS.checks) {
@@ -238,7 +309,7 @@ export function validateChecks(input: unknown, field = 'checks'): CheckDefinitio
   }
   const seen = new Set<string>()
   return input.map((item, index) => {
-    const check = validateCheck(item, `${field}[${index}]`, index)
+    const check = validateCheck(item, `${field}[${index}]`, index, minInterval)
     if (seen.has(check.id)) {
       throw new ValidationError(
         `${field}[${index}].id`,

@@ -7,9 +7,12 @@ import {
   probeHttp,
   probeTcp,
   type TcpCheckDefinition,
-  validateChecks,
+  validateChecks as validateChecksWith,
 } from '../../src/checks/index.js'
 import { closedPort, startHttpServer, startTcpServer } from './servers.js'
+
+// These checks run at intervals far below the agent's 1 s minimum, to keep the tests fast.
+const validateChecks = (input: unknown) => validateChecksWith(input, { minInterval: 0 })
 
 const cleanup: (() => Promise<void>)[] = []
 afterEach(async () => {

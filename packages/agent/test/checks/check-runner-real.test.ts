@@ -5,9 +5,12 @@ import {
   type CheckDefinitionInput,
   type CheckRunner,
   createCheckRunner,
-  validateChecks,
+  validateChecks as validateChecksWith,
 } from '../../src/checks/index.js'
 import { startHttpServer, startTcpServer } from './servers.js'
+
+// These checks run at intervals far below the agent's 1 s minimum, to keep the tests fast.
+const validateChecks = (input: unknown) => validateChecksWith(input, { minInterval: 0 })
 
 // Real servers on 127.0.0.1, real timers, small intervals. Every wait is on a condition with
 // a deadline.

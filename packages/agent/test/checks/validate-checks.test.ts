@@ -36,23 +36,23 @@ describe('validateChecks', () => {
 
   it('defaults the timeout to the interval, at most 10 s', () => {
     const [fast, slow] = validateChecks([
-      { ...http, interval: 100 },
+      { ...http, interval: 1500 },
       { ...http, id: 'slow', interval: '1m' },
     ])
-    expect(fast).toMatchObject({ interval: 100, timeout: 100 })
+    expect(fast).toMatchObject({ interval: 1500, timeout: 1500 })
     expect(slow).toMatchObject({ interval: 60_000, timeout: 10_000 })
   })
 
   it('accepts a timeout longer than the interval (runs never overlap)', () => {
-    expect(validateChecks([{ ...http, interval: 100, timeout: '1s' }])[0]).toMatchObject({
-      timeout: 1000,
+    expect(validateChecks([{ ...http, interval: 1000, timeout: '5s' }])[0]).toMatchObject({
+      timeout: 5000,
     })
   })
 
   it('normalizes every kind', () => {
     const checks = validateChecks([
       { ...http, method: 'head', headers: { Authorization: 'Bearer x' }, name: 'web' },
-      { kind: 'tcp', address: '[::1]:5432', interval: 500, failuresBeforeCritical: 3 },
+      { kind: 'tcp', address: '[::1]:5432', interval: 5000, failuresBeforeCritical: 3 },
       { kind: 'ttl', ttl: '30s', initialStatus: 'passing', deregisterCriticalAfter: '90m' },
     ])
     expect(checks[0]).toMatchObject({ id: 'web', name: 'web', method: 'HEAD' })
@@ -79,13 +79,50 @@ describe('validateChecks', () => {
     ).toMatchObject({ successesBeforePassing: 1, failuresBeforeCritical: 1 })
   })
 
-  it('accepts its own output unchanged (persisted definitions load again)', () => {
-    const once = validateChecks([
+  it('loads a stored definition (the input, saved as JSON) to the same checks', () => {
+    const input = [
       { ...http, method: 'post', headers: { a: 'b' }, timeout: '2s' },
-      { kind: 'tcp', address: '[::1]:5432', interval: 500, initialStatus: 'warning' },
+      { kind: 'tcp', address: '[::1]:5432', interval: 5000, initialStatus: 'warning' },
       { kind: 'ttl', ttl: '30s', deregisterCriticalAfter: '1m', successesBeforePassing: 0 },
-    ])
-    expect(validateChecks(JSON.parse(JSON.stringify(once)))).toEqual(once)
+    ]
+    expect(validateChecks(JSON.parse(JSON.stringify(input)))).toEqual(validateChecks(input))
+  })
+
+  // Finding 8: 1 ms was accepted, and 16 such checks cost 0.86 of a core.
+  it.each([
+    ['interval', [{ ...http, interval: 1 }], 'checks[0].interval'],
+    [
+      'interval',
+      [{ kind: 'tcp', address: '127.0.0.1:9', interval: '999ms' }],
+      'checks[0].interval',
+    ],
+    ['TTL', [{ kind: 'ttl', ttl: '10ms' }], 'checks[0].ttl'],
+  ])('refuses a %s below 1 s, as Consul does', (_what, input, field) => {
+    const error = rejection(input)
+    expect(error.field).toBe(field)
+    expect(error.message).toMatch(/at least 1s/)
+  })
+
+  it('takes a lower minimum when asked (tests)', () => {
+    expect(validateChecks([{ ...http, interval: 10 }], { minInterval: 10 })[0]).toMatchObject({
+      interval: 10,
+    })
+  })
+
+  it.each([
+    ['an unknown field', [{ ...http, extra: { deep: {} } }], 'checks[0].extra', /unknown field/],
+    ['a field of another kind', [{ ...http, ttl: '10s' }], 'checks[0].ttl', /unknown field/],
+    ['a Consul-cased field', [{ ...http, Interval: '10s' }], 'checks[0].Interval', /"interval"/],
+    [
+      'a prototype header',
+      [{ ...http, headers: JSON.parse('{"__proto__":"x"}') }],
+      'checks[0].headers.__proto__',
+      /header name/,
+    ],
+  ])('refuses %s, naming it', (_what, input, field, message) => {
+    const error = rejection(input)
+    expect(error.field).toBe(field)
+    expect(error.message).toMatch(message)
   })
 
   it('treats no checks as an empty list', () => {

@@ -148,6 +148,7 @@ function toWatchMessage(event: string, data: string): WatchMessage {
     index: number
     instances: ServiceInstance[]
     event?: ServiceEvent
+    events?: ServiceEvent[]
   }
   if (event === 'change' && payload.event !== undefined) {
     return {
@@ -155,6 +156,7 @@ function toWatchMessage(event: string, data: string): WatchMessage {
       index: payload.index,
       instances: payload.instances,
       event: payload.event,
+      events: payload.events ?? [payload.event],
     }
   }
   return { type: 'snapshot', index: payload.index, instances: payload.instances }

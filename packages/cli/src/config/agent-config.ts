@@ -26,6 +26,12 @@ export interface AgentConfig {
   clusterKeyFile: string | undefined
   profile: 'lan' | 'wan'
   httpAddr: string
+  /** DNS interface (UDP and TCP); undefined when turned off. */
+  dnsAddr: string | undefined
+  /** The DNS zone answered, without dots: `NAME.service.<domain>.` */
+  dnsDomain: string
+  /** TTL of DNS answers, in milliseconds (sent rounded down to whole seconds). */
+  dnsTtl: number
   token: string | undefined
   logLevel: LogLevel
   leaveTimeout: number
@@ -44,3 +50,12 @@ export const DEFAULT_HTTP_ADDR = '127.0.0.1:8510'
  * 0, because other nodes' `--bootstrap` lists name it; mDNS peers do not care either way.
  */
 export const DEFAULT_LISTEN = '/ip4/0.0.0.0/tcp/7946'
+
+/**
+ * The default DNS address: Consul's 8600, so that resolver set-ups written for Consul's DNS
+ * (dnsmasq, systemd-resolved, CoreDNS forwarding) work unchanged. Loopback, like the HTTP API.
+ */
+export const DEFAULT_DNS_ADDR = '127.0.0.1:8600'
+
+/** The default DNS domain: `web.service.grapevine.` (Consul's is `consul`). */
+export const DEFAULT_DNS_DOMAIN = 'grapevine'

@@ -1,5 +1,12 @@
 import type { PROFILE_TIMING_KEYS } from '@grapevine/core'
-import { type AgentConfig, DEFAULT_HTTP_ADDR, DEFAULT_LISTEN, LOG_LEVELS } from './agent-config.js'
+import {
+  type AgentConfig,
+  DEFAULT_DNS_ADDR,
+  DEFAULT_DNS_DOMAIN,
+  DEFAULT_HTTP_ADDR,
+  DEFAULT_LISTEN,
+  LOG_LEVELS,
+} from './agent-config.js'
 
 /** How a value is read from a flag or variable (a string) or from the config file (JSON). */
 export type OptionType =
@@ -9,6 +16,10 @@ export type OptionType =
   | 'boolean'
   | 'duration'
   | 'address'
+  /** A DNS name such as `grapevine` or `sd.example.com`, stored lower case without dots at the ends. */
+  | 'domain'
+  /** `host:port`, or `off` to turn the listener off. */
+  | 'optional-address'
   | 'multiaddrs'
   | { choices: readonly string[] }
 
@@ -116,6 +127,29 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
     defaultText: DEFAULT_HTTP_ADDR,
     description:
       'HTTP API address. Loopback by default; client commands use the same setting to find the agent.',
+  },
+  {
+    key: 'dnsAddr',
+    type: 'optional-address',
+    placeholder: '<host:port>',
+    defaultText: DEFAULT_DNS_ADDR,
+    description:
+      'DNS interface (UDP and TCP): `NAME.service.<domain>` A/AAAA/SRV of healthy instances. `off` turns it off.',
+  },
+  {
+    key: 'dnsDomain',
+    type: 'domain',
+    placeholder: '<domain>',
+    defaultText: DEFAULT_DNS_DOMAIN,
+    description: 'The DNS zone the agent answers for (Consul uses `consul`).',
+  },
+  {
+    key: 'dnsTtl',
+    type: 'duration',
+    placeholder: '<duration>',
+    defaultText: '0s',
+    description:
+      'TTL of DNS answers, whole seconds. 0 (as Consul) makes resolvers ask again each time, so failed instances drop out at once.',
   },
   {
     key: 'token',

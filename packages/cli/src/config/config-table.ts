@@ -17,6 +17,10 @@ function typeText(option: ConfigOption): string {
       return "duration (`'10s'`, `'500ms'`, ms)"
     case 'address':
       return 'host:port'
+    case 'optional-address':
+      return 'host:port \\| off'
+    case 'domain':
+      return 'DNS name'
     case 'secret':
       return 'string'
     default:

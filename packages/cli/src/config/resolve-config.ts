@@ -3,7 +3,13 @@ import { ValidationError } from '@grapevine/core'
 import { parseDuration } from '../duration.js'
 import { ConfigError } from '../errors.js'
 import { parseHostPort, toMultiaddr } from './addresses.js'
-import { type AgentConfig, DEFAULT_HTTP_ADDR, DEFAULT_LISTEN } from './agent-config.js'
+import {
+  type AgentConfig,
+  DEFAULT_DNS_ADDR,
+  DEFAULT_DNS_DOMAIN,
+  DEFAULT_HTTP_ADDR,
+  DEFAULT_LISTEN,
+} from './agent-config.js'
 import {
   CONFIG_FILE_ENV,
   CONFIG_FILE_FLAG,
@@ -44,6 +50,9 @@ const DEFAULTS: Omit<AgentConfig, 'timings'> = {
   clusterKeyFile: undefined,
   profile: 'lan',
   httpAddr: DEFAULT_HTTP_ADDR,
+  dnsAddr: DEFAULT_DNS_ADDR,
+  dnsDomain: DEFAULT_DNS_DOMAIN,
+  dnsTtl: 0,
   token: undefined,
   logLevel: 'info',
   leaveTimeout: 5000,
@@ -51,6 +60,9 @@ const DEFAULTS: Omit<AgentConfig, 'timings'> = {
 
 const TRUE_WORDS = new Set(['true', '1', 'yes', 'on'])
 const FALSE_WORDS = new Set(['false', '0', 'no', 'off'])
+/** An LDH label (RFC 1123): letters, digits and inner hyphens, at most 63. */
+const DNS_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/
+const OFF_WORDS = new Set(['off', 'false', 'none'])
 
 /**
  * Merges the agent's settings with precedence flags > environment (GRAPEVINE_*) > config file
@@ -177,6 +189,21 @@ function parseValue(option: ConfigOption, raw: unknown, where: string): unknown 
     case 'address':
       if (typeof raw !== 'string' || parseHostPort(raw) === undefined) {
         fail(`expected host:port such as 127.0.0.1:8510, got ${JSON.stringify(raw)}`)
+      }
+      return raw
+    case 'domain': {
+      const domain = typeof raw === 'string' ? raw.toLowerCase().replace(/^\.+|\.+$/g, '') : ''
+      const labels = domain.split('.')
+      if (domain === '' || domain.length > 200 || !labels.every((l) => DNS_LABEL.test(l))) {
+        fail(`expected a DNS name such as grapevine or sd.example.com, got ${JSON.stringify(raw)}`)
+      }
+      return domain
+    }
+    case 'optional-address':
+      if (typeof raw === 'string' && OFF_WORDS.has(raw.toLowerCase())) return undefined
+      if (raw === false) return undefined
+      if (typeof raw !== 'string' || parseHostPort(raw) === undefined) {
+        fail(`expected host:port such as 127.0.0.1:8600, or off, got ${JSON.stringify(raw)}`)
       }
       return raw
     case 'multiaddrs':

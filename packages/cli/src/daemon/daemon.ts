@@ -1,27 +1,30 @@
 import { mkdir } from 'node:fs/promises'
 import type { AgentOptions } from '@grapevine/agent'
-import { GrapevineError } from '@grapevine/core'
 import type { Logger } from 'pino'
 import type { AgentConfig } from '../config/agent-config.js'
+import { consulRoutes } from '../consul/consul-routes.js'
+import { createDnsFrontEnd } from '../dns/dns-front-end.js'
 import type { ApiAgent } from '../http/agent-extensions.js'
-import { createHttpApi } from '../http/http-api.js'
+import { createHttpFrontEnd } from '../http/http-front-end.js'
+import { type HttpRoutes, nativeRoutes } from '../http/http-routes.js'
+import { prometheusSdRoutes } from '../http/prometheus-sd-routes.js'
+import { createDaemonContext } from './daemon-context.js'
+import type { FrontEnd } from './front-end.js'
 import type { CreateAgent } from './load-create-agent.js'
 
-/** Thrown when the HTTP API cannot bind its address (usually: another agent runs there). */
-export class HttpListenError extends GrapevineError {
-  static readonly code = 'ERR_HTTP_LISTEN'
-  constructor(address: string, reason: string) {
-    super(
-      HttpListenError.code,
-      `cannot serve the HTTP API on ${address}: ${reason}. Is another agent running there? Choose another with --http-addr`,
-    )
-  }
-}
+export { ListenError } from './listen-error.js'
 
 export interface DaemonDeps {
   createAgent: CreateAgent
   logger: Logger
   readFile: (path: string) => string
+  /**
+   * Route sets served beside the native API on the HTTP port.
+   * @default the Consul-compatible routes and Prometheus service discovery
+   */
+  httpRoutes?: readonly HttpRoutes[]
+  /** Front ends beside HTTP (and DNS, when `config.dnsAddr` is set). @default none */
+  frontEnds?: readonly FrontEnd[]
 }
 
 /** A running `grapevine agent`. */
@@ -29,9 +32,11 @@ export interface Daemon {
   readonly agent: ApiAgent
   /** Base URL of the HTTP API. */
   readonly url: string
+  /** Where each front end listens, by name (`http`, `dns`, …). */
+  readonly listening: Readonly<Record<string, string>>
   /**
    * Leaves the cluster gracefully (deregisters this node's instances and tells the peers),
-   * falling back to a plain stop after `leaveTimeout`, then closes the HTTP API. Idempotent.
+   * falling back to a plain stop after `leaveTimeout`, then closes every front end. Idempotent.
    */
   shutdown(reason: string): Promise<void>
   readonly shuttingDown: boolean
@@ -56,34 +61,61 @@ export function toAgentOptions(
   return options
 }
 
-/** Starts the agent and its HTTP API. */
+/** The front ends a config asks for, HTTP first (its URL is the daemon's `url`). */
+function frontEndsFor(config: AgentConfig, deps: DaemonDeps): FrontEnd[] {
+  const extraRoutes = deps.httpRoutes ?? [consulRoutes(), prometheusSdRoutes()]
+  const http = createHttpFrontEnd({
+    address: config.httpAddr,
+    routes: [nativeRoutes({ processMetrics: true }), ...extraRoutes],
+    ...(config.token !== undefined && { token: config.token }),
+  })
+  const dns =
+    config.dnsAddr === undefined
+      ? []
+      : [
+          createDnsFrontEnd({
+            address: config.dnsAddr,
+            domain: config.dnsDomain,
+            ttlMs: config.dnsTtl,
+          }),
+        ]
+  return [http, ...dns, ...(deps.frontEnds ?? [])]
+}
+
+/**
+ * Starts the daemon: binds every front end (so a port in use fails before the node joins the
+ * cluster), starts the agent, then lets the front ends answer over one shared context.
+ */
 export async function startDaemon(config: AgentConfig, deps: DaemonDeps): Promise<Daemon> {
   const { logger } = deps
-  if (config.dataDir !== undefined) await mkdir(config.dataDir, { recursive: true })
-  const agent = await deps.createAgent(toAgentOptions(config, deps.readFile))
-  const api = createHttpApi({
-    agent,
-    logger: logger.child({ component: 'http' }),
-    ...(config.token === undefined ? {} : { token: config.token }),
-    processMetrics: true,
-  })
-  let url: string
+  const frontEnds = frontEndsFor(config, deps)
+  const listening: Record<string, string> = {}
   try {
-    url = await api.listen(config.httpAddr)
+    for (const frontEnd of frontEnds) listening[frontEnd.name] = await frontEnd.listen()
   } catch (err) {
-    await agent.stop()
-    const code = (err as { code?: unknown }).code
-    throw new HttpListenError(
-      config.httpAddr,
-      code === 'EADDRINUSE' ? 'the address is in use' : (err as Error).message,
-    )
+    await Promise.all(frontEnds.map((frontEnd) => frontEnd.stop().catch(() => {})))
+    throw err
   }
-  // The demo and tests read `http` and `addresses` from this line to find the node.
+
+  let agent: ApiAgent
+  try {
+    if (config.dataDir !== undefined) await mkdir(config.dataDir, { recursive: true })
+    agent = await deps.createAgent(toAgentOptions(config, deps.readFile))
+  } catch (err) {
+    await Promise.all(frontEnds.map((frontEnd) => frontEnd.stop().catch(() => {})))
+    throw err
+  }
+  const context = createDaemonContext({ agent, logger, cluster: config.cluster })
+  for (const frontEnd of frontEnds) await frontEnd.start(context.ctx)
+
+  const url = listening.http!
+  // The demo and tests read `http`, `dns` and `addresses` from this line to find the node.
   logger.info(
     {
       peerId: agent.peerId,
+      nodeName: context.ctx.nodeName,
       addresses: agent.addresses,
-      http: url,
+      ...listening,
       cluster: config.cluster,
       profile: config.profile,
       mdns: config.mdns,
@@ -102,6 +134,7 @@ export async function startDaemon(config: AgentConfig, deps: DaemonDeps): Promis
   return {
     agent,
     url,
+    listening,
     get shuttingDown() {
       return shutdown !== undefined
     },
@@ -124,7 +157,13 @@ export async function startDaemon(config: AgentConfig, deps: DaemonDeps): Promis
         } finally {
           clearTimeout(timer)
         }
-        await api.close()
+        // Ends long polls and streams first, so no front end waits on them while closing.
+        context.close()
+        for (const frontEnd of [...frontEnds].reverse()) {
+          await frontEnd.stop().catch((err: unknown) => {
+            logger.error({ err, frontEnd: frontEnd.name }, 'front end did not stop cleanly')
+          })
+        }
         logger.info('agent stopped')
       })()
       return shutdown

@@ -15,7 +15,7 @@ export interface LoopbackLauncherInit {
 }
 
 /**
- * `grapevine agent` flags for a node on 127.0.0.1 without mDNS, listening (libp2p and HTTP) on
+ * `grapevine agent` flags for a node on 127.0.0.1 without mDNS, listening (libp2p, HTTP, DNS) on
  * ports the OS picks, bootstrapping to `bootstrap`, then `extraArgs`.
  */
 export function loopbackAgentArgs(init: {
@@ -31,6 +31,8 @@ export function loopbackAgentArgs(init: {
     '/ip4/127.0.0.1/tcp/0',
     '--mdns=false',
     '--http-addr',
+    '127.0.0.1:0',
+    '--dns-addr',
     '127.0.0.1:0',
     '--data-dir',
     init.dataDir,

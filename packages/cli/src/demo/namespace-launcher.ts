@@ -61,6 +61,8 @@ export function createNamespaceLauncher(init: NamespaceLauncherInit): NamespaceL
         '--mdns=true',
         '--http-addr',
         `${network!.addresses[index]}:0`,
+        '--dns-addr',
+        '127.0.0.1:0',
         '--data-dir',
         join(root!, name),
         ...(init.extraArgs ?? []),

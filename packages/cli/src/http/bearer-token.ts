@@ -1,15 +1,21 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
+import type { IncomingHttpHeaders } from 'node:http'
 
 /**
- * Returns a check of an `Authorization` header against the configured token. Both sides are
- * hashed first so the comparison is constant-time whatever the lengths.
+ * Returns a check of a request's token against the configured one. The token comes as
+ * `Authorization: Bearer <token>`, or as `X-Consul-Token: <token>`, which is how Consul
+ * clients send their ACL token (so a Consul client configured with the token gets in). Both
+ * sides are hashed first so the comparison is constant-time whatever the lengths.
  */
-export function createTokenCheck(token: string): (header: string | undefined) => boolean {
+export function createTokenCheck(token: string): (headers: IncomingHttpHeaders) => boolean {
   const expected = createHash('sha256').update(token).digest()
-  return (header) => {
-    const match = /^Bearer\s+(.+)$/i.exec(header ?? '')
-    if (match === null) return false
-    const given = createHash('sha256').update(match[1]!.trim()).digest()
-    return timingSafeEqual(given, expected)
+  const matches = (given: string) =>
+    timingSafeEqual(createHash('sha256').update(given).digest(), expected)
+  return (headers) => {
+    const bearer = /^Bearer\s+(.+)$/i.exec(headers.authorization ?? '')
+    if (bearer !== null) return matches(bearer[1]!.trim())
+    const consul = headers['x-consul-token']
+    if (typeof consul === 'string' && consul !== '') return matches(consul.trim())
+    return false
   }
 }

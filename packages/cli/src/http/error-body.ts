@@ -7,12 +7,14 @@ export interface ErrorBody {
 const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   ERR_VALIDATION: 400,
   ERR_BAD_JSON: 400,
+  ERR_BAD_URL: 400,
   ERR_NOT_TTL_CHECK: 400,
   ERR_UNAUTHORIZED: 401,
   ERR_NOT_FOUND: 404,
   ERR_CHECK_NOT_FOUND: 404,
   ERR_ROUTE_NOT_FOUND: 404,
   ERR_BODY_TOO_LARGE: 413,
+  ERR_PATH_TOO_LONG: 414,
   ERR_UNSUPPORTED_MEDIA_TYPE: 415,
   ERR_NOT_SUPPORTED: 501,
   ERR_AGENT_STOPPED: 503,
@@ -24,6 +26,9 @@ const FASTIFY_CODES: Readonly<Record<string, string>> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: 'ERR_BAD_JSON',
   FST_ERR_CTP_BODY_TOO_LARGE: 'ERR_BODY_TOO_LARGE',
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'ERR_UNSUPPORTED_MEDIA_TYPE',
+  // The router's own refusals (a malformed percent-escape, a segment over maxParamLength).
+  FST_ERR_BAD_URL: 'ERR_BAD_URL',
+  FST_ERR_MAX_PARAM_LENGTH: 'ERR_PATH_TOO_LONG',
 }
 
 interface ErrorLike {

@@ -7,6 +7,15 @@ export interface EventStream {
   readonly closed: boolean
 }
 
+/** The headers of every SSE response (and of the HEAD answer on a stream's route). */
+export const EVENT_STREAM_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache',
+  connection: 'keep-alive',
+  // nginx buffers responses by default, which would hold events back.
+  'x-accel-buffering': 'no',
+} as const
+
 /**
  * Starts an SSE response on a raw Node response. A comment line every `keepAliveMs` keeps
  * proxies and idle-timeouts from cutting a quiet stream; `onClose` runs once, whoever closes.
@@ -15,13 +24,7 @@ export function openEventStream(
   response: ServerResponse,
   { keepAliveMs, onClose }: { keepAliveMs: number; onClose: () => void },
 ): EventStream {
-  response.writeHead(200, {
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-cache',
-    connection: 'keep-alive',
-    // nginx buffers responses by default, which would hold events back.
-    'x-accel-buffering': 'no',
-  })
+  response.writeHead(200, EVENT_STREAM_HEADERS)
   // Tells EventSource clients how long to wait before reconnecting.
   response.write('retry: 1000\n\n')
   let closed = false

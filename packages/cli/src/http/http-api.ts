@@ -1,17 +1,10 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import { formatHostPort, parseHostPort } from '../config/addresses.js'
-import { UnauthorizedError } from '../errors.js'
+import { createDaemonContext } from '../daemon/daemon-context.js'
 import type { ApiAgent } from './agent-extensions.js'
-import type { ApiContext } from './api-context.js'
-import { createTokenCheck } from './bearer-token.js'
-import { catalogRoutes } from './catalog-routes.js'
-import { createChangeFeed } from './change-feed.js'
-import { toErrorBody } from './error-body.js'
-import { createMetrics } from './metrics.js'
-import { registrationRoutes } from './registration-routes.js'
-import { statusRoutes } from './status-routes.js'
-import { watchRoute } from './watch-route.js'
+import { createHttpApp } from './http-app.js'
+import { type HttpRoutes, nativeRoutes } from './http-routes.js'
 
 export interface HttpApiInit {
   agent: ApiAgent
@@ -22,6 +15,10 @@ export interface HttpApiInit {
   processMetrics?: boolean
   /** Interval of SSE keep-alive comments. @default 15_000 */
   keepAliveMs?: number
+  /** Cluster name, shown to Consul clients as the datacenter. @default 'default' */
+  cluster?: string
+  /** Route sets beside the native API (Consul, Prometheus SD, dashboard). @default none */
+  extraRoutes?: readonly HttpRoutes[]
 }
 
 export interface HttpApi {
@@ -33,98 +30,25 @@ export interface HttpApi {
   close(): Promise<void>
 }
 
-/** Registrations are a few KiB at most (see LIMITS); a larger body is a mistake or an attack. */
-const BODY_LIMIT = 256 * 1024
-
 /**
- * The agent's HTTP API (JSON under /v1, SSE watch, probes, Prometheus metrics). See the route
- * table in the cli package README; errors are `{error: {code, message, field?}}`.
+ * The agent's HTTP API on its own (JSON under /v1, SSE watch, probes, Prometheus metrics), for
+ * embedding an agent's API in a program. It owns its change feed; the daemon instead shares
+ * one context between all its front ends (see `daemon/front-end.ts`). See the route table in
+ * the cli package README; errors are `{error: {code, message, field?}}`.
  */
 export function createHttpApi(init: HttpApiInit): HttpApi {
-  const { agent, logger } = init
-  // Widened to fastify's logger type so that routes take the plain `FastifyInstance`.
-  const loggerInstance: FastifyBaseLogger = logger
-  const server: FastifyInstance = Fastify({
-    loggerInstance,
-    // Per-request lines are logged at debug by the onResponse hook below, not at info.
-    logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: BODY_LIMIT,
-    // Destroys keep-alive sockets and SSE streams on close instead of waiting for clients.
-    forceCloseConnections: true,
+  const owned = createDaemonContext({
+    agent: init.agent,
+    logger: init.logger,
+    cluster: init.cluster ?? 'default',
   })
-
-  let ready = false
-  agent.ready.then(
-    () => {
-      ready = true
-    },
-    (err: unknown) => logger.error({ err }, 'agent never became ready'),
-  )
-  const closing = new AbortController()
-  const feed = createChangeFeed(agent, (err) => logger.error({ err }, 'change feed failed'))
-  const ctx: ApiContext = {
-    agent,
-    feed,
-    closing: closing.signal,
-    isReady: () => ready,
-    keepAliveMs: init.keepAliveMs ?? 15_000,
-  }
-
-  // Accept JSON whatever the content type (curl -d sends form encoding), and treat an empty
-  // body as absent so that bodiless POSTs and DELETEs work.
-  server.removeAllContentTypeParsers()
-  server.addContentTypeParser('*', { parseAs: 'string' }, (_request, text, done) => {
-    const body = String(text)
-    if (body.trim() === '') return done(null, undefined)
-    try {
-      done(null, JSON.parse(body))
-    } catch (err) {
-      const error = Object.assign(new Error((err as Error).message), { code: 'ERR_BAD_JSON' })
-      done(error, undefined)
-    }
+  const server = createHttpApp({
+    ctx: owned.ctx,
+    routes: [nativeRoutes({ processMetrics: init.processMetrics }), ...(init.extraRoutes ?? [])],
+    ...(init.token !== undefined && { token: init.token }),
+    ...(init.keepAliveMs !== undefined && { keepAliveMs: init.keepAliveMs }),
   })
-
-  if (init.token !== undefined && init.token !== '') {
-    const check = createTokenCheck(init.token)
-    server.addHook('onRequest', async (request) => {
-      // /health stays open so that process supervisors need no secret.
-      if (request.url === '/health' || request.url.startsWith('/health?')) return
-      if (!check(request.headers.authorization)) throw new UnauthorizedError()
-    })
-  }
-
-  server.addHook('onResponse', async (request, reply) => {
-    logger.debug(
-      { method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime },
-      'http request',
-    )
-  })
-
-  server.setErrorHandler(async (err, request, reply) => {
-    const { status, body, internal } = toErrorBody(err)
-    if (internal) logger.error({ err, url: request.url }, 'http handler failed')
-    reply.code(status)
-    if (status === 401) reply.header('www-authenticate', 'Bearer')
-    return body
-  })
-
-  server.setNotFoundHandler(async (request, reply) => {
-    reply.code(404)
-    return {
-      error: { code: 'ERR_ROUTE_NOT_FOUND', message: `no route ${request.method} ${request.url}` },
-    }
-  })
-
-  server.addHook('preClose', async () => {
-    closing.abort()
-    feed.close()
-  })
-
-  registrationRoutes(server, ctx)
-  catalogRoutes(server, ctx)
-  watchRoute(server, ctx)
-  statusRoutes(server, ctx, createMetrics(agent, { processMetrics: init.processMetrics }))
-
+  server.addHook('preClose', async () => owned.close())
   return {
     server,
     async listen(address) {

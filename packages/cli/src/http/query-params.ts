@@ -1,4 +1,4 @@
-import { type ServiceQuery, ValidationError } from '@grapevine/core'
+import { type ServiceQuery, ValidationError, validateMetadataKey } from '@grapevine/core'
 import { parseDuration } from '../duration.js'
 
 /** Fastify's parsed query string: repeated keys become arrays. */
@@ -41,7 +41,10 @@ export function parseServiceQuery(query: QueryString): ServiceQuery {
     for (const pair of metas) {
       const colon = pair.indexOf(':')
       if (colon <= 0) throw new ValidationError('meta', `expected key:value, got "${pair}"`)
-      metadata[pair.slice(0, colon)] = pair.slice(colon + 1)
+      // A key no instance can have (`__proto__` would even vanish from this object, making the
+      // query match everything) is a mistake to report, not a filter to ignore.
+      const key = validateMetadataKey(pair.slice(0, colon), 'meta')
+      metadata[key] = pair.slice(colon + 1)
     }
     result.metadata = metadata
   }

@@ -13,10 +13,14 @@ import { sortInstances } from './content-index.js'
 /**
  * Checks a registration before it reaches the agent, so that a bad request is a 400 naming
  * the field and leaves the stored state untouched whatever the agent does with bad input.
- * Fields the core model does not know (`checks`) are left for the agent to validate.
+ * Unknown fields are refused (a Consul-cased `Name` gets a hint); `checks`, which the core
+ * model does not know, is left for the agent to validate.
  */
 function assertRegistration(body: unknown, node: string): asserts body is Registration {
-  validateRegistration(body, node, () => 'not-yet-assigned')
+  if (body === undefined) {
+    throw new ValidationError('body', 'is required: a JSON registration such as {"name": "api"}')
+  }
+  validateRegistration(body, node, () => 'not-yet-assigned', ['checks'])
 }
 
 /** Writes: register, deregister, TTL reports; and this node's own instances. */

@@ -1,15 +1,17 @@
+import type { ServiceEvent } from '@grapevine/core'
 import { validateName } from '@grapevine/core'
 import type { FastifyInstance } from 'fastify'
 import type { ApiContext } from './api-context.js'
 import { indexedService } from './catalog-routes.js'
-import { openEventStream } from './event-stream.js'
+import { EVENT_STREAM_HEADERS, openEventStream } from './event-stream.js'
 import { parseServiceQuery, type QueryString } from './query-params.js'
 
 /**
  * GET /v1/watch/:name — Server-Sent Events: one `snapshot` event with the current list, then a
- * `change` event each time the filtered list changes, carrying the new list and the event
- * that changed it. Each event's SSE id is the list's index (as in blocking queries). Events of
- * instances the filters exclude change nothing and are not sent.
+ * `change` event each time the filtered list changes, carrying the new list, `events` (every
+ * event of the batch that changed it, in order) and `event` (the last of them). Each event's
+ * SSE id is the list's index (as in blocking queries). Events of instances the filters exclude
+ * change nothing and are not sent. HEAD answers the stream's headers and ends.
  */
 export function watchRoute(server: FastifyInstance, ctx: ApiContext): void {
   server.get<{ Params: { name: string }; Querystring: QueryString }>(
@@ -18,6 +20,11 @@ export function watchRoute(server: FastifyInstance, ctx: ApiContext): void {
       // Validate before hijacking, so bad input still gets a JSON 400.
       const name = validateName(request.params.name)
       const query = parseServiceQuery(request.query)
+      if (request.method === 'HEAD') {
+        // fastify's automatic HEAD runs this handler; a stream would never end.
+        reply.headers(EVENT_STREAM_HEADERS)
+        return reply.code(200).send()
+      }
       reply.hijack()
 
       const cleanups: Array<() => void> = []
@@ -29,22 +36,40 @@ export function watchRoute(server: FastifyInstance, ctx: ApiContext): void {
       })
       const first = indexedService(ctx, name, query)
       let lastIndex = first.index
+      let lastIds = new Set(first.body.map((instance) => instance.id))
       stream.send('snapshot', { index: first.index, instances: first.body }, String(first.index))
       // A cleanup registered after the stream closed (the agent already stopped) runs at once.
       const track = (cleanup: () => void) => {
         if (stream.closed) cleanup()
         else cleanups.push(cleanup)
       }
+
+      // Events of one burst (a LEAVE's tombstones, a sync part) arrive one by one while the
+      // view already holds all of them; they are sent together, once the burst is over.
+      let batch: ServiceEvent[] = []
+      const flush = () => {
+        const events = batch
+        batch = []
+        if (stream.closed) return
+        const next = indexedService(ctx, name, query)
+        if (next.index === lastIndex) return
+        const nextIds = new Set(next.body.map((instance) => instance.id))
+        // Only events that changed the filtered list: the instance was in it or is now.
+        const relevant = events.filter(
+          (event) => lastIds.has(event.instance.id) || nextIds.has(event.instance.id),
+        )
+        lastIndex = next.index
+        lastIds = nextIds
+        stream.send(
+          'change',
+          { index: next.index, instances: next.body, event: relevant.at(-1), events: relevant },
+          String(next.index),
+        )
+      }
       track(
         ctx.feed.subscribe(name, (event) => {
-          const next = indexedService(ctx, name, query)
-          if (next.index === lastIndex) return
-          lastIndex = next.index
-          stream.send(
-            'change',
-            { index: next.index, instances: next.body, event },
-            String(next.index),
-          )
+          if (batch.length === 0) setImmediate(flush)
+          batch.push(event)
         }),
       )
       track(ctx.feed.onEnd(() => stream.close()))

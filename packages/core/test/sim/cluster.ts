@@ -143,7 +143,7 @@ export class SimCluster {
         })
         return
       case 'ack':
-        for (const part of message.parts) to.node.applyPart(part)
+        for (const part of message.parts) to.node.applyPart(part, this.via(message.from, part))
         this.send({
           kind: 'ack2',
           from: message.to,
@@ -152,9 +152,14 @@ export class SimCluster {
         })
         return
       case 'ack2':
-        for (const part of message.parts) to.node.applyPart(part)
+        for (const part of message.parts) to.node.applyPart(part, this.via(message.from, part))
         return
     }
+  }
+
+  /** A part sent by node `from` is relayed unless `from` is its origin (see `PartOptions`). */
+  private via(from: number, part: SyncPart): { relayed: boolean } {
+    return { relayed: part.origin !== this.nodes[from]!.id }
   }
 
   private take(k: number, remove: boolean): Message | undefined {
@@ -236,9 +241,9 @@ export class SimCluster {
         if (a === b || !this.reachable(a, b)) return
         const [first, second] = [this.nodes[a]!, this.nodes[b]!]
         const ack = this.partsFor(second, first.node.replica.digest())
-        for (const part of ack) first.node.applyPart(part)
+        for (const part of ack) first.node.applyPart(part, this.via(b, part))
         for (const part of this.partsFor(first, second.node.replica.digest())) {
-          second.node.applyPart(part)
+          second.node.applyPart(part, this.via(a, part))
         }
         return
       }
@@ -300,7 +305,7 @@ export class SimCluster {
         for (const to of this.nodes) {
           if (from === to) continue
           for (const part of this.partsFor(from, to.node.replica.digest())) {
-            to.node.applyPart(part)
+            to.node.applyPart(part, { relayed: part.origin !== from.id })
             sent++
           }
         }
