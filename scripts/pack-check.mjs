@@ -244,6 +244,7 @@ async function checkDaemon(cwd) {
 
 async function main() {
   await node([require.resolve('typescript/bin/tsc'), '-b', 'tsconfig.build.json'], { cwd: root })
+  await node([join(root, 'scripts', 'bundle-cli.mjs')], { cwd: root })
   log('built')
   const work = await mkdtemp(join(tmpdir(), `grapevine-pack-check-${process.pid}-`))
   let passed = false

@@ -60,6 +60,9 @@ const nodesArg = process.argv.find((arg) => arg.startsWith('--nodes='))
 const failureSizes = nodesArg?.slice(8).split(',').map(Number) ?? [10, 30, 50]
 /** The size that also runs the CPU hog (`--only=...,hog`). */
 const hogNodes = Math.max(...failureSizes)
+const hogArg = process.argv.find((arg) => arg.startsWith('--hog='))
+/** Seconds of the CPU hog (`--hog=120`). */
+const hogSeconds = hogArg === undefined ? (quick ? 20 : 120) : Number(hogArg.slice(6))
 const gapArg = process.argv.find((arg) => arg.startsWith('--gap='))
 const gapMs = (gapArg?.slice(6).split('-').map(Number) ?? [50, 150]) as [number, number]
 
@@ -139,7 +142,7 @@ try {
   }
   if (runs('failures')) {
     for (const nodes of failureSizes) {
-      const hogMs = nodes === hogNodes && runs('hog') ? (quick ? 20_000 : 120_000) : undefined
+      const hogMs = nodes === hogNodes && runs('hog') ? hogSeconds * 1000 : undefined
       failureResults.push(
         await phase(phases, `idle, kill -9, SIGSTOP (${nodes} processes)`, () =>
           failures(ctx, {

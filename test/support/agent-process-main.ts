@@ -18,6 +18,9 @@ function send(message: unknown): void {
 }
 
 const options = JSON.parse(process.argv[2] ?? '{}') as AgentOptions
+// A bound on the process's life (chaos runs and soaks): it never outlives its driver for long.
+const lifetimeMs = Number(process.env.GRAPEVINE_AGENT_LIFETIME_MS ?? 0)
+if (lifetimeMs > 0) setTimeout(() => process.exit(3), lifetimeMs).unref()
 const agent = await createAgent(options)
 send({ event: 'started', peerId: agent.peerId, addresses: agent.addresses })
 agent.ready.then(() => send({ event: 'ready' }))
@@ -30,6 +33,29 @@ const handlers: Record<string, (...args: never[]) => unknown> = {
   members: () => agent.members(),
   conflicts: () => agent.conflicts(),
   stats: () => agent.stats(),
+  localInstances: () => agent.localInstances(),
+  /** Streams every event of `name` as `{event: 'ev', op, id, node, cause, t}` lines. */
+  follow: (name: string) => {
+    void (async () => {
+      for await (const event of agent.events(name)) {
+        send({
+          event: 'ev',
+          op: event.op,
+          id: event.instance.id,
+          node: event.instance.node,
+          cause: event.cause,
+          t: Date.now(),
+        })
+      }
+    })().catch(() => undefined)
+  },
+  /** Heap after a full GC when the process runs with --expose-gc, and RSS, in bytes. */
+  memory: () => {
+    const gc = (globalThis as { gc?: () => void }).gc
+    gc?.()
+    const { heapUsed, rss } = process.memoryUsage()
+    return { heapUsed, rss, gc: gc !== undefined }
+  },
   leave: async () => {
     await agent.leave()
     setImmediate(() => process.exit(0))
@@ -53,3 +79,5 @@ for await (const line of createInterface({ input: process.stdin })) {
     send({ id: command.id, ok: false, error: { message: error.message, code: error.code } })
   }
 }
+// stdin closed: the driver is gone.
+process.exit(0)

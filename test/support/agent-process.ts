@@ -17,6 +17,16 @@ interface Reply {
   addresses?: string[]
 }
 
+/** An event line of `follow(name)`: one view event of the followed service. */
+export interface FollowedEvent {
+  op: 'add' | 'update' | 'delete'
+  id: string
+  node: string
+  cause: string
+  /** Wall clock of the agent process, ms. */
+  t: number
+}
+
 /** A handle on an agent running in a child process (see agent-process-main.ts). */
 export interface AgentProcess {
   readonly peerId: string
@@ -27,6 +37,17 @@ export interface AgentProcess {
   /** Sends a signal; resolves when the process has exited (for KILL) or at once (for STOP/CONT). */
   signal(signal: NodeJS.Signals): Promise<void>
   readonly exited: Promise<number | null>
+  /** Calls `listener` for each event line of a `follow` call. */
+  onEvent(listener: (event: FollowedEvent) => void): void
+}
+
+export interface AgentProcessInit {
+  /** Run inside this network namespace (`ip netns exec`). */
+  netns?: string
+  /** Extra node flags, such as `--expose-gc`. */
+  nodeArgs?: string[]
+  /** The process exits by itself after this long. */
+  lifetimeMs?: number
 }
 
 /**
@@ -35,16 +56,28 @@ export interface AgentProcess {
  */
 export async function startAgentProcess(
   options: AgentOptions,
-  { netns }: { netns?: string } = {},
+  { netns, nodeArgs: extraArgs = [], lifetimeMs }: AgentProcessInit = {},
 ): Promise<AgentProcess> {
-  const nodeArgs = ['--import', 'tsx', join(here, 'agent-process-main.ts'), JSON.stringify(options)]
+  const nodeArgs = [
+    ...extraArgs,
+    '--import',
+    'tsx',
+    join(here, 'agent-process-main.ts'),
+    JSON.stringify(options),
+  ]
+  const env = {
+    ...process.env,
+    ...(lifetimeMs !== undefined && { GRAPEVINE_AGENT_LIFETIME_MS: String(lifetimeMs) }),
+  }
   const child: ChildProcess =
     netns === undefined
-      ? spawn(process.execPath, nodeArgs, { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] })
+      ? spawn(process.execPath, nodeArgs, { cwd: root, env, stdio: ['pipe', 'pipe', 'inherit'] })
       : spawn('ip', ['netns', 'exec', netns, process.execPath, ...nodeArgs], {
           cwd: root,
+          env,
           stdio: ['pipe', 'pipe', 'inherit'],
         })
+  const eventListeners: ((event: FollowedEvent) => void)[] = []
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>()
   let resolveReady!: () => void
   const ready = new Promise<void>((resolve) => {
@@ -63,7 +96,9 @@ export async function startAgentProcess(
       } catch {
         return // a stray log line
       }
-      if (reply.event === 'started') resolve(reply)
+      if (reply.event === 'ev') {
+        for (const listener of eventListeners) listener(reply as unknown as FollowedEvent)
+      } else if (reply.event === 'started') resolve(reply)
       else if (reply.event === 'ready') resolveReady()
       else if (reply.id !== undefined) {
         const waiter = pending.get(reply.id)
@@ -88,6 +123,9 @@ export async function startAgentProcess(
     pid: child.pid!,
     ready,
     exited,
+    onEvent(listener) {
+      eventListeners.push(listener)
+    },
     call<T>(op: string, ...args: unknown[]): Promise<T> {
       const id = nextId++
       return new Promise<T>((resolve, reject) => {

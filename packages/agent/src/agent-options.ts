@@ -1,4 +1,4 @@
-import type { ProfileTimings } from '@grapevine/core'
+import type { OriginQuota, ProfileTimings } from '@grapevine/core'
 
 /** Timings a caller may override, in ms; see `PROFILES` in @grapevine/core for the defaults. */
 export interface AgentTimings extends ProfileTimings {
@@ -8,11 +8,6 @@ export interface AgentTimings extends ProfileTimings {
 
 /** Options of `createAgent`. Every field is optional; the defaults make a LAN cluster. */
 export interface AgentOptions {
-  /**
-   * This node's name in `members()` everywhere (carried in its signed ALIVE record).
-   * @default the host name
-   */
-  nodeName?: string
   /**
    * Cluster name: only agents with the same name replicate each other (it names the pubsub
    * topic and is checked in sync). @default 'default'
@@ -24,6 +19,12 @@ export interface AgentOptions {
   announce?: readonly string[]
   /** Multiaddrs (with /p2p/ id or without) of peers to dial at start and whenever disconnected. */
   bootstrap?: readonly string[]
+  /**
+   * This node's name for people: shown next to its peer id in `members()`, the CLI, the
+   * dashboard and the metrics, and carried to peers by the membership protocol. Names need not
+   * be unique (the peer id is the identity). @default the host name (`os.hostname()`)
+   */
+  nodeName?: string
   /** Find peers on the LAN by multicast DNS. @default true */
   mdns?: boolean
   /**
@@ -57,4 +58,11 @@ export interface AgentOptions {
    * deliver every write. Never set it in production.
    */
   faults?: { dropDeltas?: number }
+  /**
+   * What this agent accepts from any one origin, and from how many (DELTA/sync input over a
+   * limit is dropped, counted as `dropped.quota` and logged). The same limits refuse this
+   * agent's own registrations past `quota.claims` with `QuotaExceededError`. Set them alike
+   * on every node. @default { quota: { claims: 100_000, bytes: 64 MiB }, maxOrigins: 4_096 }
+   */
+  limits?: { quota?: Partial<OriginQuota>; maxOrigins?: number }
 }

@@ -12,6 +12,8 @@ export interface AgentRegistration extends Registration {
 
 /** The networked agent: the `Agent` interface plus health checks. */
 export interface GrapevineAgent extends Agent {
+  /** This node's name (`AgentOptions.nodeName`, the host name by default). */
+  readonly nodeName: string
   register(registration: AgentRegistration): Promise<string>
   /** Feeds a TTL check: `pass`, `warn` or `fail` before its TTL runs out. */
   ttl(instanceId: string, checkId: string, report: TtlReport, note?: string): void

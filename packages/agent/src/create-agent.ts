@@ -1,3 +1,4 @@
+import { hostname } from 'node:os'
 import { join } from 'node:path'
 import {
   type AgentStats,
@@ -10,6 +11,7 @@ import {
   REGISTRATION_FIELDS,
   type Registration,
   resolveTimings,
+  validateNodeName,
   validateRegistration,
 } from '@grapevine/core'
 import {
@@ -49,6 +51,21 @@ async function loadIdentity(dataDir: DataDir | undefined): Promise<PrivateKey> {
   return key
 }
 
+/** The host name, cut to its first label when the whole does not fit a node name. */
+function defaultNodeName(): string {
+  const host = hostname()
+  try {
+    return validateNodeName(host)
+  } catch {
+    const label =
+      host
+        .split('.')[0]
+        ?.replace(/[^A-Za-z0-9-]/g, '')
+        .slice(0, 63) ?? ''
+    return /^[A-Za-z0-9]/.test(label) ? label : 'node'
+  }
+}
+
 /** What register() checked: the registration as stored, and its parts. */
 interface CheckedRegistration {
   id: string
@@ -77,6 +94,7 @@ export async function createAgent(options: AgentOptions = {}): Promise<Grapevine
   // Without a disk, a timestamp is a generation that still grows from one start to the next.
   const gen = dataDir === undefined ? Date.now() : await dataDir.nextGeneration()
   const now = () => performance.now()
+  const nodeName = validateNodeName(options.nodeName ?? defaultNodeName())
 
   const host = await createHost({
     cluster: options.cluster ?? 'default',
@@ -94,6 +112,8 @@ export async function createAgent(options: AgentOptions = {}): Promise<Grapevine
   const registry = createRegistryNode({
     nodeId: host.peerId,
     signing: host.signing,
+    ...(options.limits?.quota !== undefined && { quota: options.limits.quota }),
+    ...(options.limits?.maxOrigins !== undefined && { maxOrigins: options.limits.maxOrigins }),
     gen,
     now,
     timings,
@@ -104,10 +124,10 @@ export async function createAgent(options: AgentOptions = {}): Promise<Grapevine
       membership: timings,
       purgeAfter: timings.purgeAfter,
       syncInterval: timings.syncInterval,
-      ...(options.nodeName !== undefined && { nodeName: options.nodeName }),
       now,
       ...(readyTimeout !== undefined && { readyTimeout }),
       ...(options.faults && { faults: options.faults }),
+      nodeName,
     },
     { registry, host },
   )
@@ -220,6 +240,7 @@ export async function createAgent(options: AgentOptions = {}): Promise<Grapevine
 
   return {
     peerId: host.peerId,
+    nodeName,
     get addresses() {
       return gossip.addresses
     },

@@ -9,6 +9,9 @@
  * await agent.register({ name: 'api', endpoints: ['http://10.0.0.5:8080'] })
  * ```
  */
+
+// The cluster key format (swarm.key) of `clusterKey`, from the gossip layer that uses it.
+export { ClusterKeyError, generateClusterKey } from '@grapevine/gossip'
 export type { AgentOptions, AgentTimings } from './agent-options.js'
 export type { AgentRegistration, GrapevineAgent } from './agent-types.js'
 export type { CheckDefinitionInput, CheckInfo, TtlReport } from './checks/index.js'

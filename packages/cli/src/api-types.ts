@@ -4,6 +4,8 @@ import type { CheckStatusView } from './http/agent-extensions.js'
 /** GET /v1/self. */
 export interface SelfInfo {
   peerId: string
+  /** The node's name (`--node-name`); the peer id for agents without one. */
+  nodeName: string
   addresses: string[]
   ready: boolean
   stats: AgentStats

@@ -15,6 +15,10 @@ export interface CliIo {
   readonly stderr: Output
   readonly env: Readonly<Record<string, string | undefined>>
   readFile(path: string): string
+  /** The names of the entries of a directory (`--config-dir`). */
+  listDir(path: string): string[]
+  /** Calls `handler` on SIGHUP (reload the config dir); returns an unsubscribe function. */
+  onReload(handler: () => void): () => void
   /** Calls `handler` on SIGINT or SIGTERM; returns an unsubscribe function. */
   onSignal(handler: (signal: NodeJS.Signals) => void): () => void
   /** Calls `handler` when stdin closes (the parent of a demo node went away). */

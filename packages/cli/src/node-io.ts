@@ -1,4 +1,4 @@
-import { readFileSync, writeSync } from 'node:fs'
+import { readdirSync, readFileSync, writeSync } from 'node:fs'
 import type { CliIo } from './io.js'
 
 const SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM']
@@ -10,6 +10,11 @@ export function createNodeIo(): CliIo {
     stderr: process.stderr,
     env: process.env,
     readFile: (path) => readFileSync(path, 'utf8'),
+    listDir: (path) => readdirSync(path),
+    onReload(handler) {
+      process.on('SIGHUP', handler)
+      return () => process.off('SIGHUP', handler)
+    },
     onSignal(handler) {
       // A reader that went away (`grapevine demo | head`) is treated like Ctrl-C, so what the
       // command started is still cleaned up; the listener also keeps EPIPE from crashing it.

@@ -4,6 +4,7 @@ import { conflictsCommand } from './commands/conflicts-command.js'
 import { demoCommand } from './commands/demo-command.js'
 import { deregisterCommand } from './commands/deregister-command.js'
 import { instancesCommand } from './commands/instances-command.js'
+import { keygenCommand } from './commands/keygen-command.js'
 import { membersCommand } from './commands/members-command.js'
 import { registerCommand } from './commands/register-command.js'
 import { serviceCommand } from './commands/service-command.js'
@@ -57,6 +58,7 @@ Examples:
   ttlCommand(program, io)
   watchCommand(program, io)
   conflictsCommand(program, io)
+  keygenCommand(program, io)
   demoCommand(program, io, options.demoLaunchers ?? demoLaunchers)
   return program
 }

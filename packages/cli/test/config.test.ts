@@ -37,7 +37,9 @@ describe('resolveConfig', () => {
   it('has defaults that make a loopback-API LAN agent', () => {
     const { config, sources } = resolve()
     expect(config).toEqual({
+      dev: false,
       cluster: 'default',
+      nodeName: undefined,
       listen: ['/ip4/0.0.0.0/tcp/7946'],
       announce: [],
       bootstrap: [],
@@ -50,6 +52,8 @@ describe('resolveConfig', () => {
       dnsDomain: 'grapevine',
       dnsTtl: 0,
       token: undefined,
+      tokenExempt: [],
+      configDir: undefined,
       logLevel: 'info',
       leaveTimeout: 5000,
       timings: {},
@@ -230,6 +234,58 @@ function tableRows(markdown: string): string[][] {
         .map((cell) => (/^\s*-+\s*$/.test(cell) ? '---' : cell.trim())),
     )
 }
+
+describe('the settings this issue added', () => {
+  it('reads --token-exempt as a list of known routes, from a flag, a variable or the file', () => {
+    expect(resolve({ tokenExempt: ['ready,metrics'] }).config.tokenExempt).toEqual([
+      'ready',
+      'metrics',
+    ])
+    expect(resolve({}, { GRAPEVINE_TOKEN_EXEMPT: 'metrics' }).config.tokenExempt).toEqual([
+      'metrics',
+    ])
+    const files = { 'g.json': JSON.stringify({ tokenExempt: ['ready'] }) }
+    expect(resolve({ config: 'g.json' }, {}, files).config.tokenExempt).toEqual(['ready'])
+    const err = configError(() => resolve({ tokenExempt: ['services'] }))
+    expect(err.key).toBe('tokenExempt')
+    expect(err.message).toContain('"services" is not one of ready, metrics')
+  })
+
+  it('takes --node-name and --config-dir', () => {
+    const { config } = resolve({ nodeName: 'edge-7', configDir: '/etc/grapevine.d' })
+    expect(config).toMatchObject({ nodeName: 'edge-7', configDir: '/etc/grapevine.d' })
+  })
+
+  it('--dev changes the defaults only: settings given still win', () => {
+    expect(resolve({ dev: true }).config).toMatchObject({
+      dev: true,
+      cluster: 'dev',
+      listen: ['/ip4/127.0.0.1/tcp/0'],
+      mdns: false,
+      logLevel: 'warn',
+      dataDir: undefined,
+    })
+    const { config } = resolve({ dev: true, cluster: 'mine' }, { GRAPEVINE_LOG_LEVEL: 'debug' })
+    expect(config).toMatchObject({ cluster: 'mine', logLevel: 'debug', mdns: false })
+  })
+
+  it('reads a bare number as milliseconds in flags, variables and the file alike', () => {
+    const files = { 'g.json': JSON.stringify({ deadAfter: 2500, probeTimeout: '100' }) }
+    const { config } = resolve(
+      { config: 'g.json', leaveTimeout: '750' },
+      {
+        GRAPEVINE_PURGE_AFTER: '60000',
+      },
+      files,
+    )
+    expect(config.leaveTimeout).toBe(750)
+    expect(config.timings).toMatchObject({
+      deadAfter: 2500,
+      probeTimeout: 100,
+      purgeAfter: 60_000,
+    })
+  })
+})
 
 describe('CONFIG.md', () => {
   it('holds the current settings table', () => {

@@ -282,4 +282,19 @@ describe('bearer token', () => {
       await guarded.close()
     }
   })
+
+  it('leaves /ready and /metrics open with --token-exempt, and nothing else', async () => {
+    const guarded = await startTestServer({ token: 's3cret', tokenExempt: ['ready', 'metrics'] })
+    try {
+      const get = (url: string) => guarded.api.server.inject({ method: 'GET', url })
+      expect((await get('/ready')).statusCode).toBe(200)
+      expect((await get('/metrics')).statusCode).toBe(200)
+      expect((await get('/metrics?x=1')).statusCode).toBe(200)
+      for (const url of ['/v1/services', '/v1/self', '/readyz', '/metrics/x', '/v1/activity']) {
+        expect((await get(url)).statusCode, url).toBe(401)
+      }
+    } finally {
+      await guarded.close()
+    }
+  })
 })

@@ -71,7 +71,10 @@ export type MemberState = 'alive' | 'suspect' | 'dead' | 'left'
 
 export interface Member {
   readonly id: string
-  /** The member's node name (its host name unless configured), as it announced it. */
+  /**
+   * The member's node name (`--node-name`, `nodeName`; the host name by default). Absent when
+   * this node has not learnt it yet: show the peer id then.
+   */
   readonly name?: string
   readonly addresses: readonly string[]
   readonly state: MemberState

@@ -3,7 +3,9 @@ import { ValidationError } from './errors.js'
 /**
  * A span of time as users write it (check definitions, flags, config files, query strings):
  * milliseconds as a number, or a Go/Consul duration string such as `'10s'`, `'500ms'`,
- * `'1m30s'` or `'1.5h'`. One grammar everywhere, so `'10s'` means the same in every place.
+ * `'1m30s'` or `'1.5h'`. One grammar everywhere, so `'10s'` means the same in every place, and
+ * so does a bare number: milliseconds, whether it comes as a JSON number or as the digits of a
+ * flag, a variable or a query string (`--ttl-check 10000` and `{"ttl": 10000}` agree).
  */
 export type Duration = number | string
 
@@ -31,8 +33,8 @@ export function parseDuration(value: unknown, field = 'duration'): number {
   // Go accepts a bare "0" and a leading sign; a sign only ever matters to say "negative".
   const negative = text.startsWith('-')
   const body = negative || text.startsWith('+') ? text.slice(1) : text
-  if (body === '0') return 0
   if (body === '') throw notADuration()
+  if (/^(\d+(\.\d*)?|\.\d+)$/.test(body)) return negative ? -Number(body) : Number(body)
   let total = 0
   PART.lastIndex = 0
   while (PART.lastIndex < body.length) {

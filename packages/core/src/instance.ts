@@ -121,6 +121,14 @@ export function validateName(value: unknown, field = 'name'): string {
   return checkAddressable(field, checkString(field, value, LIMITS.nameLength, NAME_PATTERN))
 }
 
+/**
+ * A node's name for people (`--node-name`): the service-name charset, so it is a DNS label
+ * (`NAME.node.grapevine.`) and a URL path segment too.
+ */
+export function validateNodeName(value: unknown, field = 'nodeName'): string {
+  return checkString(field, value, LIMITS.nameLength, NAME_PATTERN)
+}
+
 export function validateId(value: unknown, field = 'id'): string {
   return checkAddressable(field, checkString(field, value, LIMITS.idLength, ID_PATTERN))
 }

@@ -71,6 +71,11 @@ export interface RegistryNode extends AgentReads {
   applyDelta(delta: Delta): ApplyResult
   /** Applies a remote sync part and updates the view (see `PartOptions.relayed`). */
   applyPart(part: SyncPart, options?: PartOptions): ApplyResult
+  /**
+   * True if `origin` spoke to this node (or is this node): only then are parts relayed for it
+   * applied, so only then is being behind on it something a sync can fix.
+   */
+  knows(origin: string): boolean
   /** This node's seal for its current state, signed (cached); undefined without `signing`. */
   ownSeal(): Seal | undefined
   /** The cluster name claims are signed for; undefined without `signing`. */

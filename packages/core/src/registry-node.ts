@@ -155,12 +155,21 @@ export function createRegistryNode(init: RegistryNodeInit): RegistryNode {
     )
   }
 
+  /** No record of the origin at all: it never spoke to us, and nobody may introduce it. */
+  function unknown(origin: string): boolean {
+    return replica.origin(origin) === undefined && liveness.state(origin) === undefined
+  }
+
   function applyRemote<T extends Delta | SyncPart>(
     input: T,
     merge: (input: T) => ApplyResult,
+    relayed = false,
   ): ApplyResult {
     if (input.origin !== nodeId && !roomFor(input.origin)) {
       return nothingApplied(input.claims.length, input.claims.length)
+    }
+    if (relayed && unknown(input.origin)) {
+      return { ...nothingApplied(input.claims.length), unadmitted: true }
     }
     if (!admits(input)) return nothingApplied(input.claims.length)
     const result = merge(input)
@@ -221,9 +230,10 @@ export function createRegistryNode(init: RegistryNodeInit): RegistryNode {
 
     applyDelta: (delta: Delta) => applyRemote(delta, (admitted) => replica.applyDelta(admitted)),
     applyPart: (part: SyncPart, options?: PartOptions) =>
-      applyRemote(part, (admitted) => replica.applyPart(admitted, options)),
+      applyRemote(part, (admitted) => replica.applyPart(admitted, options), options?.relayed),
     ownSeal,
     cluster: signing?.cluster,
+    knows: (origin) => origin === nodeId || !unknown(origin),
 
     memberFact(origin, state, originGen) {
       if (origin === nodeId) return

@@ -91,6 +91,12 @@ export interface ApplyResult {
   readonly restarted: boolean
   /** Claims not stored because the origin is at its quota (counted in `dropped` too). */
   readonly overQuota: number
+  /**
+   * True when a relayed part was refused because its origin never spoke to this node: an
+   * origin enters only through its own message (a DELTA, its own sync part, or a liveness
+   * record), never because a relay names it (issue 9, finding 2).
+   */
+  readonly unadmitted?: boolean
 }
 
 export interface ReplicaInit {

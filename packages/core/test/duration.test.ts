@@ -17,11 +17,16 @@ describe('parseDuration', () => {
     ['1h2m3s4ms', 3_723_004],
     [' 10s ', 10_000],
     ['-5s', -5000],
+    // A bare number means milliseconds whether it is a JSON number or digits in a string.
+    ['10', 10],
+    ['10000', 10_000],
+    [' 250 ', 250],
+    ['1.5', 1.5],
   ])('%j is %d ms', (input, ms) => {
     expect(parseDuration(input)).toBe(ms)
   })
 
-  it.each([['10'], ['abc'], ['10 s'], ['s'], ['1d'], ['5sec'], [''], ['-'], [Number.NaN], [null]])(
+  it.each([['abc'], ['10x'], ['10 s'], ['s'], ['1d'], ['5sec'], [''], ['-'], [Number.NaN], [null]])(
     'rejects %j, naming the field',
     (input) => {
       const err = (() => {

@@ -61,6 +61,22 @@ describe('origins and replies (finding 2)', () => {
     expect(node.applyPart(incrementalPart('o1', 1, 2, [live('o1', 'y', 2)])).applied).toBe(1)
   })
 
+  it('never admits an origin from a relay: fake origins leave no member and no digest entry', () => {
+    const node = createRegistryNode({ nodeId: 'me', gen: 1, now: () => 0, timings })
+    for (let i = 0; i < 1_000; i++) {
+      const result = node.applyPart(fullPart(`fake${i}`, 1, [live(`fake${i}`, `x${i}`, 1)]), {
+        relayed: true,
+      })
+      expect(result).toMatchObject({ applied: 0, unadmitted: true })
+    }
+    expect(node.replica.originCount).toBe(1)
+    expect(node.liveness.state('fake0')).toBeUndefined()
+    // Once the origin speaks for itself (its own DELTA), relays may bring the rest.
+    node.applyDelta(deltaOf([live('fake0', 'x0', 1)]))
+    const relayed = incrementalPart('fake0', 1, 2, [live('fake0', 'y', 2)])
+    expect(node.applyPart(relayed, { relayed: true }).applied).toBe(1)
+  })
+
   it('prunes what it purged once purgeAfter has passed again', () => {
     const clock = manualClock(1_000)
     const node = createRegistryNode({ nodeId: 'me', gen: 1, now: clock.now, timings })

@@ -35,6 +35,8 @@ export type DropReason =
   | 'seal'
   /** Claims past an origin's quota, or a new origin past the cap on origins. */
   | 'quota'
+  /** A relayed part of an origin that never spoke to this node itself. */
+  | 'origin'
   /** A peer over its rate or byte budget (sync in-flight bytes, session deadline). */
   | 'budget'
 

@@ -120,7 +120,8 @@ export function createGossipNode(
   const tracker = createReadyTracker(
     { timeout: init.readyTimeout ?? 5_000, idleGrace },
     {
-      behind: (digest) => registry.replica.behind(digest).some((origin) => origin !== self),
+      behind: (digest) =>
+        registry.replica.behind(digest).some((origin) => origin !== self && registry.knows(origin)),
       subscribed: (peer) => pubsub.getSubscribers(topic).some((id) => id.toString() === peer),
     },
   )

@@ -18,6 +18,7 @@ import { fastMessageId } from './message-id.js'
 import { clusterTopic } from './messages.js'
 import { createPeerDialer, type PeerDialer, type RedialInit } from './peer-dialer.js'
 import { createRecordSigner, createRecordVerifier } from './record-signing.js'
+import { CLUSTER_SCORE_THRESHOLDS, clusterScoreParams } from './topic-scoring.js'
 
 /** The libp2p services a Grapevine host runs. */
 export type HostServices = {
@@ -182,7 +183,8 @@ export async function createHost(init: HostInit): Promise<Host> {
         heartbeatInterval: init.pubsubHeartbeatInterval ?? 500,
         // Other topics are refused at decode time: a peer cannot make us track state for them.
         allowedTopics: [clusterTopic(cluster)],
-        scoreParams: { IPColocationFactorWeight: init.ipColocationWeight ?? 0 },
+        scoreParams: clusterScoreParams(clusterTopic(cluster), init.ipColocationWeight ?? 0),
+        scoreThresholds: CLUSTER_SCORE_THRESHOLDS,
       }),
     },
   })
@@ -213,6 +215,21 @@ export async function createHost(init: HostInit): Promise<Host> {
     async stop() {
       dialer.stop()
       await libp2p.stop()
+      cancelAddressUpdate(libp2p)
     },
   }
+}
+
+/**
+ * libp2p 2's address manager debounces a peer-store update by 1 s on every `transport:close`,
+ * which `stop()` itself fires, and nothing cancels that timer: it kept every stopped process
+ * alive for a second or two after the leave (the daemon hid it behind a `process.exit`
+ * fallback). The debounced function has a `stop()`; `components` is a public field of the
+ * libp2p node class, though not of its interface, hence the structural look-up.
+ */
+function cancelAddressUpdate(libp2p: HostLibp2p): void {
+  const node = libp2p as unknown as {
+    components?: { addressManager?: { _updatePeerStoreAddresses?: { stop?: () => void } } }
+  }
+  node.components?.addressManager?._updatePeerStoreAddresses?.stop?.()
 }

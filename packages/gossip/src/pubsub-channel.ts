@@ -20,6 +20,7 @@ import {
   type PubsubMessage,
 } from './messages.js'
 import type { NetworkCounters } from './network-stats.js'
+import { createRateLimiter } from './rate-limiter.js'
 
 /**
  * The fast path: DELTAs and member records on the cluster's gossipsub topic. Messages are
@@ -38,6 +39,12 @@ export interface PubsubChannelInit {
    * drop, as if gossip lost them. Sync must still bring every write. @default 0
    */
   dropDeltas?: number
+  /**
+   * Messages each peer may deliver on the topic: `perSecond` sustained, `burst` at once; the
+   * excess is ignored before decoding. A relay forwards everyone's messages, so this bounds
+   * the whole cluster's publish rate as seen through one peer. @default { perSecond: 500, burst: 2_000 }
+   */
+  rateLimit?: { perSecond: number; burst: number }
 }
 
 /** An origin's state as a signed message of the origin announced it. */
@@ -141,8 +148,21 @@ export function createPubsubChannel(
     { send: (deltas) => deltas.forEach(sendDelta) },
   )
 
+  // Per relaying peer, before any decoding (see rate-limiter.ts).
+  const limiter = createRateLimiter({
+    perSecond: init.rateLimit?.perSecond ?? 500,
+    burst: init.rateLimit?.burst ?? 2_000,
+    now: () => performance.now(),
+  })
+  let validated = 0
+
   function validate(from: PeerId, msg: Message): TopicValidatorResult {
     const relay = from.toString()
+    if (++validated % 10_000 === 0) limiter.prune()
+    if (!limiter.take(relay)) {
+      counters.drop('budget', relay, 'over the per-peer message rate')
+      return TopicValidatorResult.Ignore
+    }
     if (msg.type !== 'signed') {
       counters.drop('signer', relay, 'unsigned message')
       return TopicValidatorResult.Reject

@@ -199,6 +199,11 @@ export function createSyncProtocol(
       // Noise authenticated `peer`: its own parts are its own writes. Anyone else's are relayed.
       const relayed = received.origin !== peer
       let part = received
+      if (relayed && !registry.knows(received.origin)) {
+        // Checked before any signature: refusing costs nothing, verifying 78 µs a record.
+        counters.drop('origin', peer, `relayed part of ${received.origin}, which never spoke to us`)
+        continue
+      }
       if (relayed) {
         const verdict = relayCheck.check(received)
         if (!verdict.ok) {
@@ -219,6 +224,9 @@ export function createSyncProtocol(
         const result = registry.applyPart(part, { relayed })
         applied += result.applied
         if (result.overQuota > 0) quotaDrop(result.overQuota, part.origin, peer)
+        if (result.unadmitted === true) {
+          counters.drop('origin', peer, `relayed part of ${part.origin}, which never spoke to us`)
+        }
       } catch (err) {
         counters.drop('schema', peer, `part rejected by the registry: ${(err as Error).message}`)
       }
@@ -287,7 +295,9 @@ export function createSyncProtocol(
         await write(session, reply.bytes)
         sent += claimCount(reply.parts)
         const progressed = ack.parts.length > 0 || reply.parts.length > 0
-        const moreForUs = replica.behind(theirs).some((origin) => origin !== self)
+        const moreForUs = replica
+          .behind(theirs)
+          .some((origin) => origin !== self && registry.knows(origin))
         if (!progressed || (!moreForUs && !stillAhead(theirs, reply.parts))) break
         // Neither digest moved over the last round: what we exchange is not being applied
         // (a bug or a hostile peer). Stop rather than resend the same megabytes.

@@ -49,7 +49,8 @@ describe('gossip: three nodes on 127.0.0.1', () => {
     const stats = c.node.stats()
     expect(stats.messagesIn).toBeGreaterThan(0)
     expect(stats.bytesIn).toBeGreaterThan(0)
-    expect(Object.keys(stats.dropped)).toEqual([])
+    // `origin`: parts relayed for a member before its own first message reached this node.
+    expect(Object.keys(stats.dropped).filter((reason) => reason !== 'origin')).toEqual([])
   })
 
   it('members() lists self and the other origins, alive, with addresses of connected peers', async () => {
@@ -173,19 +174,17 @@ describe('gossip: members known only through sync', () => {
       timeoutMs: 3_000,
     })
 
-    // A still stores C's claims (until purgeAfter) and hands them to the joiner.
+    // A still stores C's claims (until purgeAfter) and offers them to the joiner. B learns of
+    // C only through membership, from C's own signed ALIVE and the DEAD that A declared (a
+    // relay cannot introduce an origin otherwise): whatever of C's claims it takes stays hidden.
     const b = await startNode({ bootstrap: [a] })
     nodes = [a, b]
     await within(b.node.ready, 'B ready', 5_000)
-    expect(b.registry.replica.claimsOf(c.id)).toHaveLength(1)
-    const started = performance.now()
-    await waitFor(
-      'B hides the dead member’s instance',
-      () => b.registry.getService('ghost').length === 0,
-      { timeoutMs: 4_000 },
-    )
-    const hidden = performance.now() - started
-    console.log(`joiner hid a dead member's instance after ${hidden.toFixed(0)} ms`)
+    await waitFor('B knows C as dead', () => b.node.membership.member(c.id)?.state === 'dead', {
+      timeoutMs: 4_000,
+    })
+    expect(b.registry.getService('ghost')).toEqual([])
+    expect(b.registry.liveness.state(c.id)).toBe('dead')
   })
 })
 

@@ -15,6 +15,15 @@ function rejection(input: unknown): ValidationError {
 const http = { kind: 'http', url: 'http://127.0.0.1:8080/health', interval: '10s' }
 
 describe('validateChecks', () => {
+  it('reads a bare number as milliseconds, as a JSON number or as digits (`--ttl-check 15000`)', () => {
+    const [fromDigits] = validateChecks([{ kind: 'ttl', ttl: '15000' }])
+    const [fromNumber] = validateChecks([{ kind: 'ttl', ttl: 15_000 }])
+    expect(fromDigits).toMatchObject({ kind: 'ttl', ttl: 15_000 })
+    expect(fromNumber).toMatchObject({ kind: 'ttl', ttl: 15_000 })
+    const [timed] = validateChecks([{ ...http, interval: '2000', timeout: '500' }])
+    expect(timed).toMatchObject({ interval: 2000, timeout: 500 })
+  })
+
   it('fills in Consul-like defaults and converts durations to milliseconds', () => {
     const [check] = validateChecks([http])
     expect(check).toEqual({

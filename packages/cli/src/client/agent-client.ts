@@ -3,13 +3,14 @@ import type { LocalInstanceView, SelfInfo, WatchMessage } from '../api-types.js'
 import { AgentUnreachableError, ApiError } from '../errors.js'
 import type { TtlReport } from '../http/agent-extensions.js'
 import { parseEventStream } from './event-stream-parser.js'
+import type { FetchLike, FetchLikeResponse } from './node-http-fetch.js'
 
 export interface AgentClientInit {
   /** `http://127.0.0.1:8510` */
   baseUrl: string
   token?: string
-  /** @default globalThis.fetch */
-  fetch?: typeof fetch
+  /** How requests are made: `globalThis.fetch` or anything shaped like it. @default globalThis.fetch */
+  fetch?: FetchLike
 }
 
 /** A service's instances and the index to pass back for a blocking query. */
@@ -64,8 +65,8 @@ export function createAgentClient(init: AgentClientInit): AgentClient {
     method: string,
     path: string,
     { body, signal }: { body?: unknown; signal?: AbortSignal } = {},
-  ): Promise<Response> {
-    let response: Response
+  ): Promise<FetchLikeResponse> {
+    let response: FetchLikeResponse
     try {
       response = await doFetch(`${baseUrl}${path}`, {
         method,
@@ -162,7 +163,7 @@ function toWatchMessage(event: string, data: string): WatchMessage {
   return { type: 'snapshot', index: payload.index, instances: payload.instances }
 }
 
-async function toApiError(response: Response): Promise<ApiError> {
+async function toApiError(response: FetchLikeResponse): Promise<ApiError> {
   const text = await response.text()
   try {
     const body = JSON.parse(text) as { error?: { code?: string; message?: string; field?: string } }

@@ -8,7 +8,8 @@ function toCommanderOption(option: ConfigOption): Option {
   const flag = `--${flagName(option.key)} ${option.placeholder}`
   const help = `${option.description} (env ${envName(option.key)}, default ${option.defaultText})`
   const commanderOption = new Option(flag, help)
-  if (option.type === 'multiaddrs') commanderOption.argParser(collect)
+  const list = typeof option.type === 'object' && 'someOf' in option.type
+  if (option.type === 'multiaddrs' || list) commanderOption.argParser(collect)
   return commanderOption
 }
 
@@ -54,7 +55,12 @@ Examples:
       const logger = createLogger(config.logLevel, io.logStream)
       logger.debug({ sources, configFile }, 'configuration resolved')
       const createAgent = await loadCreateAgent()
-      const daemon = await startDaemon(config, { createAgent, logger, readFile: io.readFile })
+      const daemon = await startDaemon(config, {
+        createAgent,
+        logger,
+        readFile: io.readFile,
+        listDir: io.listDir,
+      })
       const unsubscribers: Array<() => void> = []
       await new Promise<void>((resolve) => {
         const stop = (reason: string) => {
@@ -66,6 +72,12 @@ Examples:
           void daemon.shutdown(reason).then(resolve)
         }
         unsubscribers.push(io.onSignal((signal) => stop(signal)))
+        unsubscribers.push(
+          io.onReload(() => {
+            logger.info('SIGHUP: reloading the config dir')
+            daemon.reload().catch((err: unknown) => logger.error({ err }, 'reload failed'))
+          }),
+        )
         if (flags.exitOnStdinClose === true) {
           // stdin reports both `end` and `close`; one stop request, not two.
           let seen = false

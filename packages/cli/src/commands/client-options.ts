@@ -1,6 +1,7 @@
 import { ValidationError } from '@grapevine/core'
 import type { Command } from 'commander'
 import { type AgentClient, createAgentClient } from '../client/agent-client.js'
+import { nodeHttpFetch } from '../client/node-http-fetch.js'
 import { formatHostPort, parseHostPort } from '../config/addresses.js'
 import { DEFAULT_HTTP_ADDR } from '../config/agent-config.js'
 import { resolveClientConfig } from '../config/resolve-config.js'
@@ -29,6 +30,7 @@ export function clientFor(io: CliIo, flags: ClientFlags): AgentClient {
   return createAgentClient({
     baseUrl: `http://${formatHostPort(parseHostPort(httpAddr)!)}`,
     ...(token === undefined ? {} : { token }),
+    fetch: nodeHttpFetch,
   })
 }
 

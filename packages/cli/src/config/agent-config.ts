@@ -17,7 +17,10 @@ export const LOG_LEVELS: readonly LogLevel[] = [
  * take the profile's value.
  */
 export interface AgentConfig {
+  /** Development mode (`--dev`): the defaults below change, see `DEV_DEFAULTS`. */
+  dev: boolean
   cluster: string
+  nodeName: string | undefined
   listen: string[]
   announce: string[]
   bootstrap: string[]
@@ -33,10 +36,18 @@ export interface AgentConfig {
   /** TTL of DNS answers, in milliseconds (sent rounded down to whole seconds). */
   dnsTtl: number
   token: string | undefined
+  /** Routes left open when a token is set (probes and metrics); /health always is. */
+  tokenExempt: TokenExempt[]
+  /** Directory of JSON service definitions registered at start and on SIGHUP. */
+  configDir: string | undefined
   logLevel: LogLevel
   leaveTimeout: number
   timings: Partial<AgentTimings>
 }
+
+/** Routes `--token-exempt` can leave open: Kubernetes probes and Prometheus scrapes. */
+export type TokenExempt = 'ready' | 'metrics'
+export const TOKEN_EXEMPT_ROUTES: readonly TokenExempt[] = ['ready', 'metrics']
 
 /**
  * The default HTTP address of the agent, shared by the daemon and the client commands so that

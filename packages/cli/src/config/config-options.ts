@@ -6,6 +6,7 @@ import {
   DEFAULT_HTTP_ADDR,
   DEFAULT_LISTEN,
   LOG_LEVELS,
+  TOKEN_EXEMPT_ROUTES,
 } from './agent-config.js'
 
 /** How a value is read from a flag or variable (a string) or from the config file (JSON). */
@@ -22,6 +23,8 @@ export type OptionType =
   | 'optional-address'
   | 'multiaddrs'
   | { choices: readonly string[] }
+  /** A list (repeated, comma-separated or a JSON array) of some of these words. */
+  | { someOf: readonly string[] }
 
 /**
  * The profile timings the CLI exposes: the durations an operator tunes. Membership's counts
@@ -60,11 +63,27 @@ export interface ConfigOption {
 
 export const CONFIG_OPTIONS: readonly ConfigOption[] = [
   {
+    key: 'dev',
+    type: 'boolean',
+    placeholder: '[enabled]',
+    defaultText: 'false',
+    description:
+      'Try Grapevine on one machine: cluster `dev`, gossip on 127.0.0.1 (any free port), no mDNS, memory only, warnings-only logs. Any setting given still wins.',
+  },
+  {
     key: 'cluster',
     type: 'string',
     placeholder: '<name>',
     defaultText: 'default',
     description: 'Cluster name; only agents with the same name replicate each other.',
+  },
+  {
+    key: 'nodeName',
+    type: 'string',
+    placeholder: '<name>',
+    defaultText: '(host name)',
+    description:
+      "This node's name, shown next to its peer id in `members`, instances, the dashboard and the metrics. Need not be unique.",
   },
   {
     key: 'listen',
@@ -157,7 +176,23 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
     placeholder: '<token>',
     defaultText: '(none)',
     description:
-      'Bearer token the HTTP API requires on every route but /health; client commands send it. Prefer the variable to the flag (flags show in `ps`).',
+      'Bearer token the HTTP API requires on every route but /health and the dashboard page itself (its data needs the token); client commands send it. Prefer the variable to the flag (flags show in `ps`).',
+  },
+  {
+    key: 'tokenExempt',
+    type: { someOf: TOKEN_EXEMPT_ROUTES },
+    placeholder: '<routes>',
+    defaultText: '(none)',
+    description:
+      'Routes that stay open when a token is set, for Kubernetes probes and Prometheus: `ready`, `metrics` (comma-separated).',
+  },
+  {
+    key: 'configDir',
+    type: 'path',
+    placeholder: '<dir>',
+    defaultText: '(none)',
+    description:
+      'Directory of `*.json` service definitions (Consul-style `service`/`services` blocks with checks), registered at start and kept in step on SIGHUP.',
   },
   {
     key: 'logLevel',

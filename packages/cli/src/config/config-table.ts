@@ -9,12 +9,13 @@ import {
 
 function typeText(option: ConfigOption): string {
   const type = option.type
+  if (typeof type === 'object' && 'someOf' in type) return `list of ${type.someOf.join(', ')}`
   if (typeof type === 'object') return type.choices.join(' \\| ')
   switch (type) {
     case 'multiaddrs':
       return 'list of addresses'
     case 'duration':
-      return "duration (`'10s'`, `'500ms'`, ms)"
+      return 'duration (`10s`, `500ms`, `1m`; a bare number is ms)'
     case 'address':
       return 'host:port'
     case 'optional-address':

@@ -41,7 +41,9 @@ export interface ResolvedConfig {
 }
 
 const DEFAULTS: Omit<AgentConfig, 'timings'> = {
+  dev: false,
   cluster: 'default',
+  nodeName: undefined,
   listen: [DEFAULT_LISTEN],
   announce: [],
   bootstrap: [],
@@ -54,8 +56,21 @@ const DEFAULTS: Omit<AgentConfig, 'timings'> = {
   dnsDomain: DEFAULT_DNS_DOMAIN,
   dnsTtl: 0,
   token: undefined,
+  tokenExempt: [],
+  configDir: undefined,
   logLevel: 'info',
   leaveTimeout: 5000,
+}
+
+/**
+ * What `--dev` changes, as Consul's `-dev` does: one agent on this machine, nothing on the
+ * network, nothing on disk. They replace only defaults; any setting given explicitly wins.
+ */
+export const DEV_DEFAULTS: Partial<Omit<AgentConfig, 'timings'>> = {
+  cluster: 'dev',
+  listen: ['/ip4/127.0.0.1/tcp/0'],
+  mdns: false,
+  logLevel: 'warn',
 }
 
 const TRUE_WORDS = new Set(['true', '1', 'yes', 'on'])
@@ -76,6 +91,7 @@ export function resolveConfig(inputs: ConfigInputs): ResolvedConfig {
   const values: Record<string, unknown> = { ...DEFAULTS }
   const timings: Partial<AgentTimings> = {}
   const sources = {} as Record<ConfigKey, ConfigSource>
+  // `dev` is read first (CONFIG_OPTIONS starts with it) because it changes the other defaults.
   for (const option of CONFIG_OPTIONS) {
     const found = lookup(option, inputs, file)
     sources[option.key] = found?.source ?? 'default'
@@ -89,6 +105,7 @@ export function resolveConfig(inputs: ConfigInputs): ResolvedConfig {
     const value = parseValue(option, found.raw, where)
     if (isTimingKey(option.key)) timings[option.key] = value as number
     else values[option.key] = value
+    if (option.key === 'dev' && value === true) Object.assign(values, DEV_DEFAULTS)
   }
   return { config: { ...(values as Omit<AgentConfig, 'timings'>), timings }, sources, configFile }
 }
@@ -162,6 +179,15 @@ function parseValue(option: ConfigOption, raw: unknown, where: string): unknown 
     throw new ConfigError(option.key, where, reason)
   }
   const type = option.type
+  if (typeof type === 'object' && 'someOf' in type) {
+    const items = toList(raw, fail)
+    for (const item of items) {
+      if (!type.someOf.includes(item)) {
+        fail(`"${item}" is not one of ${type.someOf.join(', ')}`)
+      }
+    }
+    return [...new Set(items)]
+  }
   if (typeof type === 'object') {
     if (typeof raw !== 'string' || !type.choices.includes(raw)) {
       fail(`must be one of ${type.choices.join(', ')}, got ${JSON.stringify(raw)}`)

@@ -1,23 +1,31 @@
+import { readdirSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import type { AgentOptions } from '@grapevine/agent'
 import type { Logger } from 'pino'
 import type { AgentConfig } from '../config/agent-config.js'
 import { consulRoutes } from '../consul/consul-routes.js'
+import { dashboardRoutes } from '../dashboard/dashboard-routes.js'
 import { createDnsFrontEnd } from '../dns/dns-front-end.js'
+import { ConfigError } from '../errors.js'
 import type { ApiAgent } from '../http/agent-extensions.js'
 import { createHttpFrontEnd } from '../http/http-front-end.js'
 import { type HttpRoutes, nativeRoutes } from '../http/http-routes.js'
 import { prometheusSdRoutes } from '../http/prometheus-sd-routes.js'
+import { type ConfigDirResult, createConfigDirServices } from './config-dir.js'
 import { createDaemonContext } from './daemon-context.js'
 import type { FrontEnd } from './front-end.js'
 import type { CreateAgent } from './load-create-agent.js'
 
 export { ListenError } from './listen-error.js'
 
+import { unkeyedWarning } from './unkeyed-warning.js'
+
 export interface DaemonDeps {
   createAgent: CreateAgent
   logger: Logger
   readFile: (path: string) => string
+  /** Lists a directory (`--config-dir`). @default fs.readdirSync */
+  listDir?: (path: string) => string[]
   /**
    * Route sets served beside the native API on the HTTP port.
    * @default the Consul-compatible routes and Prometheus service discovery
@@ -40,6 +48,12 @@ export interface Daemon {
    */
   shutdown(reason: string): Promise<void>
   readonly shuttingDown: boolean
+  /**
+   * Re-reads `--config-dir` (on SIGHUP): registers what the files declare, deregisters what
+   * they no longer do. Undefined without a config dir. A broken file is logged and changes
+   * nothing of what it declared before.
+   */
+  reload(): Promise<ConfigDirResult | undefined>
 }
 
 /** The agent options a config stands for (cluster key read from its file). */
@@ -57,6 +71,7 @@ export function toAgentOptions(
   }
   if (config.announce.length > 0) options.announce = config.announce
   if (config.dataDir !== undefined) options.dataDir = config.dataDir
+  if (config.nodeName !== undefined) options.nodeName = config.nodeName
   if (config.clusterKeyFile !== undefined) options.clusterKey = readFile(config.clusterKeyFile)
   return options
 }
@@ -66,8 +81,9 @@ function frontEndsFor(config: AgentConfig, deps: DaemonDeps): FrontEnd[] {
   const extraRoutes = deps.httpRoutes ?? [consulRoutes(), prometheusSdRoutes()]
   const http = createHttpFrontEnd({
     address: config.httpAddr,
-    routes: [nativeRoutes({ processMetrics: true }), ...extraRoutes],
+    routes: [nativeRoutes({ processMetrics: true }), dashboardRoutes(), ...extraRoutes],
     ...(config.token !== undefined && { token: config.token }),
+    tokenExempt: config.tokenExempt,
   })
   const dns =
     config.dnsAddr === undefined
@@ -105,8 +121,39 @@ export async function startDaemon(config: AgentConfig, deps: DaemonDeps): Promis
     await Promise.all(frontEnds.map((frontEnd) => frontEnd.stop().catch(() => {})))
     throw err
   }
-  const context = createDaemonContext({ agent, logger, cluster: config.cluster })
+  const context = createDaemonContext({
+    agent,
+    logger,
+    cluster: config.cluster,
+    ...(agent.nodeName !== undefined && { nodeName: agent.nodeName }),
+  })
   for (const frontEnd of frontEnds) await frontEnd.start(context.ctx)
+
+  const configDir =
+    config.configDir === undefined
+      ? undefined
+      : createConfigDirServices({
+          dir: config.configDir,
+          agent,
+          listDir: deps.listDir ?? ((path) => readdirSync(path)),
+          readFile: deps.readFile,
+          logger: logger.child({ component: 'config-dir' }),
+        })
+  if (configDir !== undefined) {
+    // At start a bad definition stops the agent, as a bad setting does: better than running
+    // without a service the operator declared.
+    const loaded = await configDir.load().catch((err: unknown) => err as Error)
+    const failures =
+      loaded instanceof Error
+        ? [loaded.message]
+        : loaded.failed.map((f) => `${f.file}${f.id ? ` (${f.id})` : ''}: ${f.message}`)
+    if (failures.length > 0) {
+      await agent.stop().catch(() => {})
+      context.close()
+      await Promise.all(frontEnds.map((frontEnd) => frontEnd.stop().catch(() => {})))
+      throw new ConfigError('configDir', config.configDir!, failures.join('; '))
+    }
+  }
 
   const url = listening.http!
   // The demo and tests read `http`, `dns` and `addresses` from this line to find the node.
@@ -125,6 +172,8 @@ export async function startDaemon(config: AgentConfig, deps: DaemonDeps): Promis
     },
     'agent started',
   )
+  const unkeyed = unkeyedWarning(config.listen, config.clusterKeyFile !== undefined)
+  if (unkeyed !== undefined) logger.warn({ listen: config.listen }, unkeyed)
   agent.ready.then(
     () => logger.info('agent ready'),
     () => {},
@@ -137,6 +186,10 @@ export async function startDaemon(config: AgentConfig, deps: DaemonDeps): Promis
     listening,
     get shuttingDown() {
       return shutdown !== undefined
+    },
+    async reload() {
+      if (configDir === undefined || shutdown !== undefined) return undefined
+      return configDir.load()
     },
     shutdown(reason) {
       shutdown ??= (async () => {

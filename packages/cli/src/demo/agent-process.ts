@@ -71,7 +71,13 @@ export function spawnAgent(init: SpawnAgentInit): Promise<DemoNode> {
     void exited.then((code) => fail(`exited with code ${code}`))
     createInterface({ input: child.stdout! }).on('line', (line) => {
       remember(line)
-      let entry: { msg?: unknown; peerId?: unknown; addresses?: unknown; http?: unknown }
+      let entry: {
+        msg?: unknown
+        peerId?: unknown
+        addresses?: unknown
+        http?: unknown
+        dns?: unknown
+      }
       try {
         entry = JSON.parse(line)
       } catch {
@@ -86,6 +92,7 @@ export function spawnAgent(init: SpawnAgentInit): Promise<DemoNode> {
         peerId: String(entry.peerId),
         addresses: Array.isArray(entry.addresses) ? entry.addresses.map(String) : [],
         httpUrl: String(entry.http),
+        ...(typeof entry.dns === 'string' && { dnsAddr: entry.dns }),
         kill: (signal) => {
           if (child.exitCode === null && child.signalCode === null) child.kill(signal)
         },

@@ -7,6 +7,8 @@ export interface DemoNode {
   readonly addresses: readonly string[]
   /** Base URL of its HTTP API. */
   readonly httpUrl: string
+  /** `host:port` of its DNS interface (UDP and TCP); undefined when DNS is off. */
+  readonly dnsAddr?: string
   kill(signal: NodeJS.Signals): void
   /** Resolves with the exit code (null when killed by a signal). */
   readonly exited: Promise<number | null>

@@ -33,4 +33,4 @@ export interface HealthCheckMethods {
 }
 
 /** What the HTTP API serves: any `Agent`, with health-check methods when it has them. */
-export type ApiAgent = Agent & Partial<HealthCheckMethods>
+export type ApiAgent = Agent & Partial<HealthCheckMethods> & { readonly nodeName?: string }

@@ -19,3 +19,15 @@ export function createTokenCheck(token: string): (headers: IncomingHttpHeaders) 
     return false
   }
 }
+
+/**
+ * Routes that need no token: /health (process supervisors need no secret), the dashboard's
+ * static page and files (no data: the page asks for the token and sends it on every data
+ * request), and the routes the operator exempted (`ready` for Kubernetes probes, `metrics`
+ * for Prometheus), which Consul users expect to leave open beside protected data routes.
+ */
+export function isOpenRoute(url: string, exempt: readonly string[]): boolean {
+  const path = url.split('?', 1)[0] ?? url
+  if (path === '/health' || path === '/' || path === '/ui' || path.startsWith('/ui/')) return true
+  return exempt.some((route) => path === `/${route}`)
+}

@@ -85,6 +85,7 @@ export function catalogRoutes(server: FastifyInstance, ctx: ApiContext): void {
 
   server.get('/v1/self', async () => ({
     peerId: agent.peerId,
+    nodeName: ctx.nodeName,
     addresses: agent.addresses,
     ready: ctx.isReady(),
     stats: agent.stats(),

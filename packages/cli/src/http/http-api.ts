@@ -1,7 +1,9 @@
 import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import { formatHostPort, parseHostPort } from '../config/addresses.js'
+import type { TokenExempt } from '../config/agent-config.js'
 import { createDaemonContext } from '../daemon/daemon-context.js'
+import { dashboardRoutes } from '../dashboard/dashboard-routes.js'
 import type { ApiAgent } from './agent-extensions.js'
 import { createHttpApp } from './http-app.js'
 import { type HttpRoutes, nativeRoutes } from './http-routes.js'
@@ -9,16 +11,23 @@ import { type HttpRoutes, nativeRoutes } from './http-routes.js'
 export interface HttpApiInit {
   agent: ApiAgent
   logger: Logger
-  /** When set, every route but /health requires `Authorization: Bearer <token>`. */
+  /**
+   * When set, every route but /health, the dashboard's static files and `tokenExempt`
+   * requires `Authorization: Bearer <token>`.
+   */
   token?: string
+  /** Routes left open despite the token: `ready` (/ready), `metrics` (/metrics). */
+  tokenExempt?: readonly TokenExempt[]
   /** Add Node process metrics (CPU, memory, event loop) to /metrics. @default false */
   processMetrics?: boolean
   /** Interval of SSE keep-alive comments. @default 15_000 */
   keepAliveMs?: number
   /** Cluster name, shown to Consul clients as the datacenter. @default 'default' */
   cluster?: string
-  /** Route sets beside the native API (Consul, Prometheus SD, dashboard). @default none */
+  /** Route sets beside the native API (Consul, Prometheus SD). @default none */
   extraRoutes?: readonly HttpRoutes[]
+  /** The dashboard at /ui/ and its /v1/activity stream; `false` leaves both out. @default on */
+  dashboard?: boolean
 }
 
 export interface HttpApi {
@@ -41,11 +50,17 @@ export function createHttpApi(init: HttpApiInit): HttpApi {
     agent: init.agent,
     logger: init.logger,
     cluster: init.cluster ?? 'default',
+    ...(init.agent.nodeName !== undefined && { nodeName: init.agent.nodeName }),
   })
   const server = createHttpApp({
     ctx: owned.ctx,
-    routes: [nativeRoutes({ processMetrics: init.processMetrics }), ...(init.extraRoutes ?? [])],
+    routes: [
+      nativeRoutes({ processMetrics: init.processMetrics }),
+      ...(init.dashboard === false ? [] : [dashboardRoutes()]),
+      ...(init.extraRoutes ?? []),
+    ],
     ...(init.token !== undefined && { token: init.token }),
+    ...(init.tokenExempt !== undefined && { tokenExempt: init.tokenExempt }),
     ...(init.keepAliveMs !== undefined && { keepAliveMs: init.keepAliveMs }),
   })
   server.addHook('preClose', async () => owned.close())

@@ -9,7 +9,7 @@ import Fastify, {
 import type { DaemonContext } from '../daemon/front-end.js'
 import { UnauthorizedError } from '../errors.js'
 import type { ApiContext } from './api-context.js'
-import { createTokenCheck } from './bearer-token.js'
+import { createTokenCheck, isOpenRoute } from './bearer-token.js'
 import { checkJsonDepth } from './body-depth.js'
 import { toErrorBody } from './error-body.js'
 import type { HttpRoutes } from './http-routes.js'
@@ -17,8 +17,13 @@ import type { HttpRoutes } from './http-routes.js'
 export interface HttpAppInit {
   ctx: DaemonContext
   routes: readonly HttpRoutes[]
-  /** When set, every route but /health requires the token (see `createTokenCheck`). */
+  /**
+   * When set, every route but /health, the dashboard's static files and `tokenExempt`
+   * requires the token (see `createTokenCheck`, `isOpenRoute`).
+   */
   token?: string
+  /** Routes left open despite the token: `ready` (/ready), `metrics` (/metrics). */
+  tokenExempt?: readonly string[]
   /** Interval of SSE keep-alive comments. @default 15_000 */
   keepAliveMs?: number
   /**
@@ -109,9 +114,9 @@ export function createHttpApp(init: HttpAppInit): FastifyInstance {
 
   if (init.token !== undefined && init.token !== '') {
     const check = createTokenCheck(init.token)
+    const exempt = init.tokenExempt ?? []
     server.addHook('onRequest', async (request) => {
-      // /health stays open so that process supervisors need no secret.
-      if (request.url === '/health' || request.url.startsWith('/health?')) return
+      if (isOpenRoute(request.url, exempt)) return
       if (!check(request.headers)) throw new UnauthorizedError()
     })
   }

@@ -11,6 +11,8 @@ export interface HttpFrontEndInit {
   address: string
   routes: readonly HttpRoutes[]
   token?: string
+  /** See `HttpAppInit.tokenExempt`. */
+  tokenExempt?: readonly string[]
   keepAliveMs?: number
 }
 
@@ -70,6 +72,7 @@ export function createHttpFrontEnd(init: HttpFrontEndInit): HttpFrontEnd {
         routes: init.routes,
         server,
         ...(init.token !== undefined && { token: init.token }),
+        ...(init.tokenExempt !== undefined && { tokenExempt: init.tokenExempt }),
         ...(init.keepAliveMs !== undefined && { keepAliveMs: init.keepAliveMs }),
       })
       await app.ready()

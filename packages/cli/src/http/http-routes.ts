@@ -26,7 +26,14 @@ export function nativeRoutes(options: { processMetrics?: boolean } = {}): HttpRo
       registrationRoutes(server, ctx)
       catalogRoutes(server, ctx)
       watchRoute(server, ctx)
-      statusRoutes(server, ctx, createMetrics(ctx.agent, options))
+      statusRoutes(
+        server,
+        ctx,
+        createMetrics(ctx.agent, {
+          ...options,
+          node: { peerId: ctx.agent.peerId, name: ctx.nodeName },
+        }),
+      )
     },
   }
 }

@@ -16,9 +16,25 @@ export interface Metrics {
  */
 export function createMetrics(
   agent: Pick<Agent, 'stats'>,
-  { processMetrics = false }: { processMetrics?: boolean } = {},
+  {
+    processMetrics = false,
+    node,
+  }: {
+    processMetrics?: boolean
+    /** This node, for `grapevine_node_info{node_name, peer_id}`. */
+    node?: { readonly peerId: string; readonly name: string }
+  } = {},
 ): Metrics {
   const registry = new Registry()
+  if (node !== undefined) {
+    // The info-metric idiom (value 1, facts in labels): join it on `instance` to name a node.
+    new Gauge({
+      name: 'grapevine_node_info',
+      help: "This agent's node name and peer id.",
+      labelNames: ['node_name', 'peer_id'],
+      registers: [registry],
+    }).set({ node_name: node.name, peer_id: node.peerId }, 1)
+  }
   // Unprefixed (process_*, nodejs_*), the names stock Node.js dashboards expect.
   if (processMetrics) collectDefaultMetrics({ register: registry })
 

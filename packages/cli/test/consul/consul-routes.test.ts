@@ -117,8 +117,10 @@ describe('Consul agent routes', () => {
       Member: Record<string, unknown>
     }
     expect(self.Config.Datacenter).toBe(`consul-unit-${process.pid}`)
-    expect(self.Config.NodeName).toBe(daemon.agent.peerId)
-    expect(self.Member).toMatchObject({ Name: daemon.agent.peerId, Addr: '127.0.0.1', Status: 1 })
+    // The node name (--node-name, the host name by default), as Consul's NodeName is.
+    const nodeName = daemon.agent.nodeName ?? daemon.agent.peerId
+    expect(self.Config.NodeName).toBe(nodeName)
+    expect(self.Member).toMatchObject({ Name: nodeName, Addr: '127.0.0.1', Status: 1 })
     expect(await consul.status.leader()).toMatch(/^127\.0\.0\.1:\d+$/)
   })
 
@@ -245,7 +247,7 @@ describe('Prometheus http_sd', () => {
           __meta_grapevine_tags: ',edge,',
           __meta_grapevine_metadata_metrics_path: '/metrics',
           // The node's name (its ALIVE carries it; the host name by default), not its peer id.
-          __meta_grapevine_node: hostname(),
+          __meta_grapevine_node: daemon.agent.nodeName ?? hostname(),
           __meta_grapevine_status: 'passing',
         }),
       },

@@ -1,6 +1,7 @@
 import { createLocalAgent } from '@grapevine/core'
 import pino from 'pino'
 import { afterEach, beforeEach } from 'vitest'
+import type { TokenExempt } from '../../src/config/agent-config.js'
 import type { ApiAgent } from '../../src/http/agent-extensions.js'
 import { createHttpApi, type HttpApi } from '../../src/http/http-api.js'
 
@@ -16,13 +17,19 @@ export interface TestServer {
 
 /** An HTTP API on a local agent, listening on a free loopback port. */
 export async function startTestServer(
-  options: { token?: string; agent?: ApiAgent; keepAliveMs?: number } = {},
+  options: {
+    token?: string
+    tokenExempt?: readonly TokenExempt[]
+    agent?: ApiAgent
+    keepAliveMs?: number
+  } = {},
 ): Promise<TestServer> {
   const agent: ApiAgent = options.agent ?? createLocalAgent({ nodeId: 'node-a' })
   const api = createHttpApi({
     agent,
     logger: pino({ level: 'silent' }),
     ...(options.token === undefined ? {} : { token: options.token }),
+    ...(options.tokenExempt === undefined ? {} : { tokenExempt: options.tokenExempt }),
     ...(options.keepAliveMs === undefined ? {} : { keepAliveMs: options.keepAliveMs }),
   })
   const url = await api.listen('127.0.0.1:0')

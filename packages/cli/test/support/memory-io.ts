@@ -8,6 +8,8 @@ export interface MemoryIo extends CliIo {
   readonly logs: () => string
   /** Delivers SIGINT to every `onSignal` handler. */
   interrupt(): void
+  /** Delivers SIGHUP to every `onReload` handler. */
+  hangup(): void
   closeStdin(): void
   readonly exits: number[]
 }
@@ -28,6 +30,7 @@ export function createMemoryIo({
   let logs = ''
   const signalHandlers = new Set<(signal: NodeJS.Signals) => void>()
   const stdinHandlers = new Set<() => void>()
+  const reloadHandlers = new Set<() => void>()
   const exits: number[] = []
   const logStream: DestinationStream = {
     write(text: string) {
@@ -52,6 +55,19 @@ export function createMemoryIo({
       if (text === undefined) throw new Error(`ENOENT: no such file, open '${path}'`)
       return text
     },
+    listDir(path) {
+      const prefix = path.endsWith('/') ? path : `${path}/`
+      const names = Object.keys(files)
+        .filter((file) => file.startsWith(prefix))
+        .map((file) => file.slice(prefix.length))
+        .filter((name) => !name.includes('/'))
+      if (names.length === 0) throw new Error(`ENOENT: no such directory, scandir '${path}'`)
+      return names
+    },
+    onReload(handler) {
+      reloadHandlers.add(handler)
+      return () => reloadHandlers.delete(handler)
+    },
     onSignal(handler) {
       signalHandlers.add(handler)
       return () => signalHandlers.delete(handler)
@@ -70,6 +86,9 @@ export function createMemoryIo({
     logs: () => logs,
     interrupt() {
       for (const handler of [...signalHandlers]) handler('SIGINT')
+    },
+    hangup() {
+      for (const handler of [...reloadHandlers]) handler()
     },
     closeStdin() {
       for (const handler of [...stdinHandlers]) handler()
