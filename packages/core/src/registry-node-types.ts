@@ -85,9 +85,11 @@ export interface RegistryNode extends AgentReads {
    * A membership fact: `origin` is alive, suspect, dead or left at generation `gen`. Dead and
    * left origins' claims are hidden (watchers see cause `expired` or `left`), and purged
    * `purgeAfter` later; alive again shows them again. The only way membership reaches the
-   * registry.
+   * registry. `covered`, when known, is how far the origin says it has written: an origin
+   * back from dead or left stays hidden until this replica holds that much of it, so that
+   * what it wrote while unheard (a deregistration) is never shown undone, even for a moment.
    */
-  memberFact(origin: string, state: MemberState, gen: number): void
+  memberFact(origin: string, state: MemberState, gen: number, covered?: number): void
   /** Hides unconfirmed origins, purges, collects tombstones. */
   tick(): LivenessTransition[]
 

@@ -319,6 +319,23 @@ describe('registry node: membership facts', () => {
     expect(seen).toEqual(['delete:expired:b1@B'])
   })
 
+  // Found by the chaos soak: a node SIGSTOPped right after a deregistration (its DELTA not yet
+  // sent) came back with the same generation, and peers showed the deregistered instance again
+  // until the DELTA arrived.
+  it('an origin back from dead shows its claims only once caught up with what it advertises', () => {
+    const { a, b, seen } = setup()
+    a.applyDelta(b.register({ id: 'b2', name: 'svc' }).delta)
+    a.memberFact('B', 'dead', 1)
+    const missed = b.deregister('b1') // never reached A before B stopped
+    a.memberFact('B', 'alive', 1, missed.toSeq)
+    expect(a.getService('svc')).toEqual([])
+    a.memberFact('B', 'alive', 1, missed.toSeq)
+    expect(a.getService('svc')).toEqual([])
+    a.applyDelta(missed)
+    expect(a.getService('svc').map((i) => i.id)).toEqual(['b2'])
+    expect(seen.filter((e) => e.startsWith('add') && e.includes('b1'))).toEqual([])
+  })
+
   it('a LEFT of a newer generation drops the older generation too', () => {
     const { a, seen } = setup()
     a.memberFact('B', 'left', 2)
