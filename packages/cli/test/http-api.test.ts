@@ -138,9 +138,26 @@ describe('queries', () => {
     expect(await get('')).toEqual(['web-1', 'web-2'])
     expect(await get('?tag=edge')).toEqual(['web-1'])
     expect(await get('?version=v2')).toEqual(['web-2'])
-    expect(await get('?meta=zone:a')).toEqual(['web-1'])
-    expect(await get('?meta=zone:a&all=true')).toEqual(['web-1', 'web-3'])
+    expect(await get('?meta=zone=a')).toEqual(['web-1'])
+    expect(await get('?meta=zone=a&all=true')).toEqual(['web-1', 'web-3'])
     expect(await get('?tag=edge&tag=missing')).toEqual([])
+  })
+
+  it('takes metadata as key=value, as --meta does, and ?passing for passing instances only', async () => {
+    await server.agent.register({ id: 'web-4', name: 'web', status: 'warning' })
+    await server.agent.register({ id: 'down-1', name: 'down', status: 'critical' })
+    const get = async (path: string) => (await inject('GET', path)).json()
+    expect(ids(await get('/v1/services/web'))).toEqual(['web-1', 'web-2', 'web-4'])
+    expect(ids(await get('/v1/services/web?passing'))).toEqual(['web-1', 'web-2'])
+    expect(ids(await get('/v1/services/web?passing&meta=zone=b'))).toEqual(['web-2'])
+    const passing = await get('/v1/services?passing=true')
+    expect(Object.keys(passing)).toEqual(['db', 'web'])
+    expect(ids(passing.web)).toEqual(['web-1', 'web-2'])
+    const res = await inject('GET', '/v1/services/web?meta=zone:a')
+    expect(res.statusCode).toBe(400)
+    expect(res.json().error).toMatchObject({ field: 'meta' })
+    expect(res.json().error.message).toContain('key=value')
+    expect((await inject('GET', '/v1/services/web?passing&all')).statusCode).toBe(400)
   })
 
   it('answers an unknown service with an empty list and an index header', async () => {

@@ -26,7 +26,8 @@ describe('grapevine members', () => {
 describe('grapevine services', () => {
   it('prints one row per service with counts by health', async () => {
     await seed()
-    expect(await run('services', '--all')).toBe(0)
+    // Every service, all-critical ones too: web-2 is critical and still counted.
+    expect(await run('services')).toBe(0)
     expect(cli.io.out()).toBe(
       [
         'SERVICE  INSTANCES  PASSING  WARNING  CRITICAL  VERSIONS  TAGS',
@@ -35,6 +36,17 @@ describe('grapevine services', () => {
         '',
       ].join('\n'),
     )
+  })
+
+  it('lists a service whose instances are all critical, and --passing leaves it out', async () => {
+    await cli.server.agent.register({ id: 'down-1', name: 'down', status: 'critical' })
+    await cli.server.agent.register({ id: 'slow-1', name: 'slow', status: 'warning' })
+    await cli.server.agent.register({ id: 'ok-1', name: 'ok' })
+    expect(await run('services')).toBe(0)
+    expect(cli.io.out()).toContain('down     1          0        0        1')
+    cli.io = createMemoryIo({ env: cli.io.env as Record<string, string> })
+    expect(await run('services', '--passing', '--json')).toBe(0)
+    expect(Object.keys(JSON.parse(cli.io.out()))).toEqual(['ok'])
   })
 
   it('filters by tag and prints JSON', async () => {

@@ -1,5 +1,8 @@
+import { createLocalAgent } from '@grapevine/core'
 import { waitFor } from '@grapevine/core/testing'
+import pino from 'pino'
 import { describe, expect, it } from 'vitest'
+import { createHttpApi } from '../src/http/http-api.js'
 import { startTestServer } from './support/api-server.js'
 import { useCliTest } from './support/cli-test.js'
 import { createMemoryIo } from './support/memory-io.js'
@@ -57,12 +60,45 @@ describe('grapevine watch NAME', () => {
     expect(cli.io.out()).toContain('web-1  v1       passing')
   })
 
-  it('fails when the agent goes away', async () => {
+  it('fails when the agent is stopped for good (the retry is refused)', async () => {
     const done = run('watch', 'web')
     await waitFor('the first update', () => cli.io.out().includes('initial snapshot'))
     await server.agent.stop()
     expect(await done).toBe(1)
-    expect(cli.io.err()).toContain('closed the watch stream')
+    expect(cli.io.err()).toContain('reconnecting')
+    expect(cli.io.err()).toContain('agent is stopped')
+  })
+
+  it('reconnects to an agent restarted on the same address, and shows its list', async () => {
+    const first = await startTestServer()
+    await first.agent.register({ id: 'web-1', name: 'web' })
+    cli.io = createMemoryIo({ env: { GRAPEVINE_HTTP_ADDR: first.addr } })
+    const done = run('watch', 'web', '--json')
+    await waitFor('the snapshot', () => cli.io.out().includes('"web-1"'))
+    await first.close()
+    await waitFor('the reconnect notice', () => cli.io.err().includes('reconnecting'))
+    // The "restarted" agent: a new agent and API on the same port, with another list.
+    const agent = createLocalAgent({ nodeId: 'node-b' })
+    await agent.register({ id: 'web-9', name: 'web' })
+    const api = createHttpApi({ agent, logger: pino({ level: 'silent' }) })
+    try {
+      await api.listen(first.addr)
+      await waitFor('the new snapshot', () => cli.io.out().includes('"web-9"'), {
+        timeoutMs: 5000,
+      })
+      expect(cli.io.err()).toContain('reconnected')
+      cli.io.interrupt()
+      expect(await done).toBe(0)
+      const types = cli.io
+        .out()
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line).type)
+      expect(types).toEqual(['snapshot', 'snapshot'])
+    } finally {
+      await api.close()
+      await agent.stop()
+    }
   })
 })
 

@@ -86,12 +86,50 @@ describe('GET /v1/watch/:name (SSE)', () => {
     expect((await res.json()).error.field).toBe('name')
   })
 
-  it('ends the stream when the agent stops', async () => {
+  it('reconnects when the stream drops, and ends with the error once the agent refuses', async () => {
     const client = createAgentClient({ baseUrl: server.url })
     const controller = new AbortController()
-    const messages = await collect(client.watch('web', {}, controller.signal), 100, async () => {
-      await server.agent.stop()
-    })
+    const events: string[] = []
+    const messages: WatchMessage[] = []
+    const error = await (async () => {
+      const stream = client.watch('web', {}, controller.signal, {
+        onReconnecting: () => events.push('reconnecting'),
+      })
+      try {
+        for await (const message of stream) {
+          messages.push(message)
+          await server.agent.stop()
+        }
+      } catch (err) {
+        return err as { code?: string; status?: number }
+      }
+      return undefined
+    })()
     expect(messages).toHaveLength(1)
+    // The stream dropped when the agent stopped; the retry got 503 and ended the watch.
+    expect(events).toEqual(['reconnecting'])
+    expect(error).toMatchObject({ status: 503, apiCode: 'ERR_AGENT_STOPPED' })
+  })
+
+  it('sends no snapshot to a client resuming with the index it holds (Last-Event-ID)', async () => {
+    await server.agent.register({ id: 'web-1', name: 'web' })
+    const first = await fetch(`${server.url}/v1/services/web`)
+    const index = first.headers.get('x-grapevine-index')!
+    const controller = new AbortController()
+    const res = await fetch(`${server.url}/v1/watch/web`, {
+      headers: { 'last-event-id': index },
+      signal: controller.signal,
+    })
+    const reader = res.body!.getReader()
+    const decoder = new TextDecoder()
+    let text = ''
+    await server.agent.register({ id: 'web-2', name: 'web' })
+    while (!text.includes('event: change')) {
+      const { value } = await reader.read()
+      text += decoder.decode(value)
+    }
+    controller.abort()
+    expect(text).not.toContain('event: snapshot')
+    expect(text).toContain('"id":"web-2"')
   })
 })

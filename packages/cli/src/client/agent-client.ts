@@ -1,9 +1,12 @@
-import type { Conflict, Member, ServiceEvent, ServiceInstance, ServiceQuery } from '@grapevine/core'
+import type { Conflict, Member, ServiceInstance, ServiceQuery } from '@grapevine/core'
 import type { LocalInstanceView, SelfInfo, WatchMessage } from '../api-types.js'
 import { AgentUnreachableError, ApiError } from '../errors.js'
 import type { TtlReport } from '../http/agent-extensions.js'
-import { parseEventStream } from './event-stream-parser.js'
 import type { FetchLike, FetchLikeResponse } from './node-http-fetch.js'
+import { type WatchHooks, watchStream } from './watch-stream.js'
+
+/** A service query as the HTTP API takes it: core's filters and `passing` (passing only). */
+export type ClientServiceQuery = ServiceQuery & { passing?: boolean }
 
 export interface AgentClientInit {
   /** `http://127.0.0.1:8510` */
@@ -28,30 +31,40 @@ export interface AgentClient {
   services(query?: {
     tags?: readonly string[]
     includeCritical?: boolean
+    passing?: boolean
   }): Promise<Record<string, ServiceInstance[]>>
   /** With `index`, blocks until the result differs from it or `wait` runs out. */
   service(
     name: string,
-    query?: ServiceQuery,
+    query?: ClientServiceQuery,
     blocking?: { index: number; wait?: string },
   ): Promise<IndexedInstances>
   members(): Promise<Member[]>
   conflicts(): Promise<Conflict[]>
   instances(): Promise<LocalInstanceView[]>
   self(): Promise<SelfInfo>
-  /** The SSE watch stream; ends when `signal` aborts or the agent closes the stream. */
-  watch(name: string, query: ServiceQuery, signal: AbortSignal): AsyncGenerator<WatchMessage>
+  /**
+   * The SSE watch stream; reconnects by itself when the agent restarts (see `watchStream`),
+   * ends when `signal` aborts, throws when the agent refuses it.
+   */
+  watch(
+    name: string,
+    query: ClientServiceQuery,
+    signal: AbortSignal,
+    hooks?: WatchHooks,
+  ): AsyncGenerator<WatchMessage>
 }
 
-/** Builds `?tag=a&tag=b&version=…&meta=k:v&all=true` from a query. */
-export function serviceQueryString(query: ServiceQuery = {}): URLSearchParams {
+/** Builds `?tag=a&tag=b&version=…&meta=k=v&all=true&passing` from a query. */
+export function serviceQueryString(query: ClientServiceQuery = {}): URLSearchParams {
   const params = new URLSearchParams()
   for (const tag of query.tags ?? []) params.append('tag', tag)
   if (query.version !== undefined) params.set('version', query.version)
   for (const [key, value] of Object.entries(query.metadata ?? {})) {
-    params.append('meta', `${key}:${value}`)
+    params.append('meta', `${key}=${value}`)
   }
   if (query.includeCritical) params.set('all', 'true')
+  if (query.passing) params.set('passing', 'true')
   return params
 }
 
@@ -120,21 +133,17 @@ export function createAgentClient(init: AgentClientInit): AgentClient {
     conflicts: () => json('GET', '/v1/conflicts'),
     instances: () => json('GET', '/v1/instances'),
     self: () => json('GET', '/v1/self'),
-    async *watch(name, query, signal) {
+    watch(name, query, signal, hooks) {
       const params = serviceQueryString(query)
-      const response = await request(
-        'GET',
-        `/v1/watch/${encodeURIComponent(name)}${suffix(params)}`,
-        { signal },
-      )
-      if (response.body === null) return
-      try {
-        for await (const message of parseEventStream(response.body)) {
-          yield toWatchMessage(message.event, message.data)
-        }
-      } catch (err) {
-        if (!signal.aborted) throw err
-      }
+      return watchStream({
+        url: `${baseUrl}/v1/watch/${encodeURIComponent(name)}${suffix(params)}`,
+        baseUrl,
+        fetch: doFetch,
+        headers: init.token === undefined ? {} : { authorization: `Bearer ${init.token}` },
+        signal,
+        ...(hooks && { hooks }),
+        toError: toApiError,
+      })
     },
   }
 }
@@ -142,25 +151,6 @@ export function createAgentClient(init: AgentClientInit): AgentClient {
 function suffix(params: URLSearchParams): string {
   const text = params.toString()
   return text === '' ? '' : `?${text}`
-}
-
-function toWatchMessage(event: string, data: string): WatchMessage {
-  const payload = JSON.parse(data) as {
-    index: number
-    instances: ServiceInstance[]
-    event?: ServiceEvent
-    events?: ServiceEvent[]
-  }
-  if (event === 'change' && payload.event !== undefined) {
-    return {
-      type: 'change',
-      index: payload.index,
-      instances: payload.instances,
-      event: payload.event,
-      events: payload.events ?? [payload.event],
-    }
-  }
-  return { type: 'snapshot', index: payload.index, instances: payload.instances }
 }
 
 async function toApiError(response: FetchLikeResponse): Promise<ApiError> {

@@ -1,5 +1,6 @@
-import type { ServiceQuery } from '@grapevine/core'
+import { ValidationError } from '@grapevine/core'
 import type { Command } from 'commander'
+import type { ClientServiceQuery } from '../client/agent-client.js'
 import { collect, parsePairs } from './client-options.js'
 
 /** Filters of `service` and `watch`, the same as the HTTP API's query parameters. */
@@ -8,6 +9,7 @@ export interface FilterFlags {
   version?: string
   meta?: string[]
   all?: boolean
+  passing?: boolean
 }
 
 export function addFilterOptions(command: Command): Command {
@@ -16,13 +18,18 @@ export function addFilterOptions(command: Command): Command {
     .option('--version <version>', 'only instances of this exact version')
     .option('--meta <key=value>', 'only instances with this metadata pair (repeatable)', collect)
     .option('--all', 'include critical (failing) instances')
+    .option('--passing', 'only passing instances (no warning, no critical)')
 }
 
-export function toServiceQuery(flags: FilterFlags): ServiceQuery {
-  const query: ServiceQuery = {}
+export function toServiceQuery(flags: FilterFlags): ClientServiceQuery {
+  if (flags.all && flags.passing) {
+    throw new ValidationError('passing', '--passing and --all exclude each other')
+  }
+  const query: ClientServiceQuery = {}
   if (flags.tag !== undefined) query.tags = flags.tag
   if (flags.version !== undefined) query.version = flags.version
   if (flags.meta !== undefined) query.metadata = parsePairs(flags.meta, 'meta')
   if (flags.all) query.includeCritical = true
+  if (flags.passing) query.passing = true
   return query
 }

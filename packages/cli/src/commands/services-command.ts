@@ -12,7 +12,7 @@ import {
 
 interface ServicesFlags extends ClientFlags {
   tag?: string[]
-  all?: boolean
+  passing?: boolean
 }
 
 export function servicesCommand(program: Command, io: CliIo): void {
@@ -21,22 +21,23 @@ export function servicesCommand(program: Command, io: CliIo): void {
       .command('services')
       .summary('list services with instance counts')
       .description(
-        'List every service in the cluster with its instance counts by health, versions and tags. By default only passing and warning instances count; --all adds critical ones.',
+        'List every service in the cluster with its instance counts by health (passing, warning, critical), versions and tags, including services whose instances all fail. --passing lists only passing instances (and the services that have one).',
       )
       .option('--tag <tag>', 'only instances with this tag (repeatable: all must match)', collect)
-      .option('--all', 'include critical (failing) instances'),
+      .option('--passing', 'only passing instances'),
   )
     .addHelpText(
       'after',
       `
 Examples:
   $ grapevine services
+  $ grapevine services --passing
   $ grapevine services --tag edge --json`,
     )
     .action(async (flags: ServicesFlags) => {
       const services = await clientFor(io, flags).services({
         ...(flags.tag === undefined ? {} : { tags: flags.tag }),
-        ...(flags.all ? { includeCritical: true } : {}),
+        ...(flags.passing ? { passing: true } : { includeCritical: true }),
       })
       println(io, flags.json ? formatJson(services) : formatServices(services))
     })

@@ -13,7 +13,7 @@ export function watchCommand(program: Command, io: CliIo): void {
         .summary('follow one service live')
         .argument('<name>', 'service name')
         .description(
-          'Follow one service live. On a terminal the table is redrawn in place at every change; piped, each update is appended; with --json, one JSON object per line ({type: "snapshot" | "change", index, instances, event?}). Stops on Ctrl-C.',
+          'Follow one service live; when the agent restarts, reconnect and resume (Last-Event-ID). On a terminal the table is redrawn in place at every change; piped, each update is appended; with --json, one JSON object per line ({type: "snapshot" | "change", index, instances, event?}). Stops on Ctrl-C.',
         ),
     ),
   )
@@ -30,7 +30,12 @@ Examples:
       const unsubscribe = io.onSignal(() => controller.abort())
       try {
         const redraw = io.stdout.isTTY === true && !flags.json
-        const stream = client.watch(name, toServiceQuery(flags), controller.signal)
+        const stream = client.watch(name, toServiceQuery(flags), controller.signal, {
+          // On stderr, so that --json output stays one JSON object per line.
+          onReconnecting: () =>
+            io.stderr.write(`lost the agent at ${client.baseUrl}; reconnecting…\n`),
+          onReconnected: () => io.stderr.write(`reconnected to ${client.baseUrl}\n`),
+        })
         for await (const message of stream) {
           io.stdout.write(
             formatWatchFrame(message, { name, redraw, json: flags.json === true, at: io.now() }),

@@ -5,6 +5,7 @@ import { blockingQuery, type Indexed } from './blocking-query.js'
 import { contentIndex, sortInstances } from './content-index.js'
 import {
   parseBlocking,
+  parsePassing,
   parseServiceQuery,
   parseServicesQuery,
   type QueryString,
@@ -17,9 +18,15 @@ export function indexedService(
   ctx: ApiContext,
   name: string,
   query: ServiceQuery,
+  passingOnly = false,
 ): Indexed<ServiceInstance[]> {
-  const instances = sortInstances(ctx.agent.service(name, query))
+  const found = ctx.agent.service(name, query)
+  const instances = sortInstances(passingOnly ? found.filter(isPassing) : found)
   return { index: contentIndex([[name, instances]]), body: instances }
+}
+
+function isPassing(instance: ServiceInstance): boolean {
+  return instance.status === 'passing'
 }
 
 /** An AbortSignal that fires when the client goes away or the server closes. */
@@ -35,9 +42,12 @@ export function catalogRoutes(server: FastifyInstance, ctx: ApiContext): void {
 
   server.get<{ Querystring: QueryString }>('/v1/services', async (request, reply) => {
     const query = parseServicesQuery(request.query)
+    const passingOnly = parsePassing(request.query)
     const { index, waitMs } = parseBlocking(request.query)
     const compute = (): Indexed<Record<string, ServiceInstance[]>> => {
       const groups = [...agent.services(query)]
+        .map(([name, list]) => [name, passingOnly ? list.filter(isPassing) : list] as const)
+        .filter(([, list]) => list.length > 0)
         .sort(([a], [b]) => (a < b ? -1 : 1))
         .map(([name, list]) => [name, sortInstances(list)] as const)
       return { index: contentIndex(groups), body: Object.fromEntries(groups) }
@@ -59,11 +69,12 @@ export function catalogRoutes(server: FastifyInstance, ctx: ApiContext): void {
     async (request, reply) => {
       const name = validateName(request.params.name)
       const query = parseServiceQuery(request.query)
+      const passingOnly = parsePassing(request.query)
       const { index, waitMs } = parseBlocking(request.query)
       const result = await blockingQuery({
         feed: ctx.feed,
         name,
-        compute: () => indexedService(ctx, name, query),
+        compute: () => indexedService(ctx, name, query, passingOnly),
         index,
         waitMs,
         signal: requestSignal(ctx, reply),

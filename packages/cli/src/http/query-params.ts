@@ -28,7 +28,10 @@ function flag(query: QueryString, key: string): boolean {
   throw new ValidationError(key, `must be true or false, got "${value}"`)
 }
 
-/** `?tag=a&tag=b&version=v1&meta=zone:a&all=true` → a `ServiceQuery`. */
+/**
+ * `?tag=a&tag=b&version=v1&meta=zone=a&all=true` → a `ServiceQuery`. Metadata pairs are
+ * `key=value`, the syntax of `--meta` on the command line (metadata keys hold no `=`).
+ */
 export function parseServiceQuery(query: QueryString): ServiceQuery {
   const result: ServiceQuery = {}
   const tags = all(query, 'tag')
@@ -39,17 +42,31 @@ export function parseServiceQuery(query: QueryString): ServiceQuery {
   if (metas.length > 0) {
     const metadata: Record<string, string> = {}
     for (const pair of metas) {
-      const colon = pair.indexOf(':')
-      if (colon <= 0) throw new ValidationError('meta', `expected key:value, got "${pair}"`)
+      const eq = pair.indexOf('=')
+      if (eq <= 0) {
+        throw new ValidationError('meta', `expected key=value (as --meta takes), got "${pair}"`)
+      }
       // A key no instance can have (`__proto__` would even vanish from this object, making the
       // query match everything) is a mistake to report, not a filter to ignore.
-      const key = validateMetadataKey(pair.slice(0, colon), 'meta')
-      metadata[key] = pair.slice(colon + 1)
+      const key = validateMetadataKey(pair.slice(0, eq), 'meta')
+      metadata[key] = pair.slice(eq + 1)
     }
     result.metadata = metadata
   }
   if (flag(query, 'all')) result.includeCritical = true
   return result
+}
+
+/**
+ * `?passing`: only instances whose status is `passing` (Consul's `?passing`); without it,
+ * reads return passing and warning instances, and `all` adds critical ones.
+ */
+export function parsePassing(query: QueryString): boolean {
+  const passing = flag(query, 'passing')
+  if (passing && flag(query, 'all')) {
+    throw new ValidationError('passing', 'cannot be combined with all')
+  }
+  return passing
 }
 
 /** Tags and `all` for the service list. */

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify'
 import type { ApiContext } from './api-context.js'
 import { indexedService } from './catalog-routes.js'
 import { EVENT_STREAM_HEADERS, openEventStream } from './event-stream.js'
-import { parseServiceQuery, type QueryString } from './query-params.js'
+import { parsePassing, parseServiceQuery, type QueryString } from './query-params.js'
 
 /**
  * GET /v1/watch/:name — Server-Sent Events: one `snapshot` event with the current list, then a
@@ -20,11 +20,17 @@ export function watchRoute(server: FastifyInstance, ctx: ApiContext): void {
       // Validate before hijacking, so bad input still gets a JSON 400.
       const name = validateName(request.params.name)
       const query = parseServiceQuery(request.query)
+      const passingOnly = parsePassing(request.query)
+      // EventSource clients reconnect with the id of the last event they got: the index of the
+      // list they hold. When the list is still that one, the snapshot is left out.
+      const resumeFrom = request.headers['last-event-id']
       if (request.method === 'HEAD') {
         // fastify's automatic HEAD runs this handler; a stream would never end.
         reply.headers(EVENT_STREAM_HEADERS)
         return reply.code(200).send()
       }
+      // Before hijacking too: a stopped agent answers 503, which ends a client's retries.
+      const first = indexedService(ctx, name, query, passingOnly)
       reply.hijack()
 
       const cleanups: Array<() => void> = []
@@ -34,10 +40,11 @@ export function watchRoute(server: FastifyInstance, ctx: ApiContext): void {
           for (const cleanup of cleanups) cleanup()
         },
       })
-      const first = indexedService(ctx, name, query)
       let lastIndex = first.index
       let lastIds = new Set(first.body.map((instance) => instance.id))
-      stream.send('snapshot', { index: first.index, instances: first.body }, String(first.index))
+      if (resumeFrom !== String(first.index)) {
+        stream.send('snapshot', { index: first.index, instances: first.body }, String(first.index))
+      }
       // A cleanup registered after the stream closed (the agent already stopped) runs at once.
       const track = (cleanup: () => void) => {
         if (stream.closed) cleanup()
@@ -51,7 +58,7 @@ export function watchRoute(server: FastifyInstance, ctx: ApiContext): void {
         const events = batch
         batch = []
         if (stream.closed) return
-        const next = indexedService(ctx, name, query)
+        const next = indexedService(ctx, name, query, passingOnly)
         if (next.index === lastIndex) return
         const nextIds = new Set(next.body.map((instance) => instance.id))
         // Only events that changed the filtered list: the instance was in it or is now.
