@@ -3,8 +3,10 @@
  * service (`chaos`) followed on every agent, and a model of what every live agent should show.
  * It counts, from the agents' own events and views:
  * - lost: an acknowledged registration missing from a live agent once the cluster settled;
- * - resurrected: an agent showing an id again after it had shown its deregistration (with no
- *   registration of it since), or still showing a deregistered id once settled;
+ * - resurrected: an agent showing a registration again after it had shown it removed, once it
+ *   was deregistered (each registration carries its own version, so a lagging agent that shows
+ *   an older registration of a re-registered id is not counted), or still showing a
+ *   deregistered id once settled;
  * - dead-node-visible: an instance of a node that is down, shown by a live agent after the
  *   detection deadline (the lease plus slack) ran out.
  */
@@ -70,10 +72,25 @@ export class ChaosCluster {
   readonly expected = new Map<string, number>()
   /** Ids deregistered (or dropped by a restore) and not registered since. */
   readonly gone = new Set<string>()
+  /** `id#version` of every registration that was deregistered: it must never show again. */
+  private readonly deadVersions = new Set<string>()
+  /** The version of each id's current registration. */
+  private readonly versions = new Map<string, string>()
   private readonly sawDelete = new Set<string>()
   private readonly resurrectedIds = new Set<string>()
   private readonly deadVisibleKeys = new Set<string>()
   private lostIds = new Set<string>()
+  /** Recent operations per id, for the diagnosis printed with CHAOS_DEBUG=1. */
+  private readonly history = new Map<string, string[]>()
+  private readonly debug = process.env.CHAOS_DEBUG === '1'
+
+  private note(id: string, what: string): void {
+    if (!this.debug) return
+    const list = this.history.get(id) ?? []
+    list.push(`${Date.now() % 100_000} ${what}`)
+    if (list.length > 8) list.shift()
+    this.history.set(id, list)
+  }
   private root = ''
   private serial = 0
 
@@ -138,13 +155,24 @@ export class ChaosCluster {
 
   /** Checks every event a live agent reports against the model. */
   private observe(observer: ChaosNode, event: FollowedEvent): void {
-    const key = `${observer.index}:${event.id}`
+    const registration = `${event.id}#${event.version}`
+    const key = `${observer.index}:${registration}`
     if (event.op === 'delete') {
-      if (this.gone.has(event.id)) this.sawDelete.add(key)
+      this.note(event.id, `obs${observer.index} delete ${event.version} ${event.cause}`)
+      if (this.deadVersions.has(registration)) this.sawDelete.add(key)
       return
     }
-    if (event.op === 'add' && this.gone.has(event.id) && this.sawDelete.has(key)) {
+    this.note(
+      event.id,
+      `obs${observer.index} ${event.op} ${event.version} ${event.cause} @${this.ownerOf(event.node)?.index}`,
+    )
+    if (event.op === 'add' && this.deadVersions.has(registration) && this.sawDelete.has(key)) {
       this.resurrectedIds.add(event.id)
+      if (this.debug) {
+        console.error(
+          `chaos: resurrected ${event.id} on ${observer.index} (restarts ${observer.restarts}) by ${event.node.slice(-6)}: ${this.history.get(event.id)?.join(' | ')}`,
+        )
+      }
     }
     const owner = this.ownerOf(event.node)
     if (owner !== undefined && owner !== observer && this.isDeadNow(owner, event.node)) {
@@ -168,15 +196,27 @@ export class ChaosCluster {
 
   async register(node: ChaosNode, id: string): Promise<void> {
     this.gone.delete(id)
-    for (const other of this.nodes) this.sawDelete.delete(`${other.index}:${id}`)
-    await node.proc!.call('register', { id, name: SERVICE, endpoints: ['http://127.0.0.1:9'] })
+    const version = `r${this.serial++}`
+    this.versions.set(id, version)
+    this.note(id, `register ${version} on ${node.index}`)
+    await node.proc!.call('register', {
+      id,
+      name: SERVICE,
+      version,
+      endpoints: ['http://127.0.0.1:9'],
+    })
+    this.note(id, `registered on ${node.index}`)
     this.expected.set(id, node.index)
   }
 
   async deregister(node: ChaosNode, id: string): Promise<void> {
     this.gone.add(id)
+    const version = this.versions.get(id)
+    if (version !== undefined) this.deadVersions.add(`${id}#${version}`)
     this.expected.delete(id)
+    this.note(id, `deregister on ${node.index}`)
     await node.proc!.call('deregister', id)
+    this.note(id, `deregistered on ${node.index}`)
   }
 
   /** kill -9, SIGSTOP, or a graceful leave. */
@@ -202,6 +242,8 @@ export class ChaosCluster {
         if (owner === node.index) {
           this.expected.delete(id)
           this.gone.add(id)
+          const version = this.versions.get(id)
+          if (version !== undefined) this.deadVersions.add(`${id}#${version}`)
         }
       }
     } else if (dataDir !== 'same') {
@@ -222,16 +264,21 @@ export class ChaosCluster {
    * The model after restoring `node` from a copy holding `copyIds`: exactly those are its own
    * now; what it registered since the copy is gone, what it deregistered since is back.
    */
-  restoredFrom(node: ChaosNode, copyIds: readonly string[]): void {
+  restoredFrom(node: ChaosNode, copy: readonly { id: string; version?: string }[]): void {
+    const copyIds = copy.map(({ id, version }): [string, string] => [id, version ?? ''])
     for (const [id, owner] of [...this.expected]) {
-      if (owner === node.index && !copyIds.includes(id)) {
+      if (owner === node.index && !copy.some((entry) => entry.id === id)) {
         this.expected.delete(id)
         this.gone.add(id)
+        const version = this.versions.get(id)
+        if (version !== undefined) this.deadVersions.add(`${id}#${version}`)
       }
     }
-    for (const id of copyIds) {
+    for (const [id, version] of copyIds) {
       this.gone.delete(id)
-      for (const other of this.nodes) this.sawDelete.delete(`${other.index}:${id}`)
+      this.deadVersions.delete(`${id}#${version}`)
+      for (const other of this.nodes) this.sawDelete.delete(`${other.index}:${id}#${version}`)
+      this.versions.set(id, version)
       this.expected.set(id, node.index)
     }
   }

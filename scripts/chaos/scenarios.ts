@@ -113,13 +113,14 @@ function killRestart(dataDir: 'same' | 'empty' | 'older'): Scenario {
       await cluster.start()
       let ops = await seed(cluster)
       const victim = cluster.nodes[1]!
-      let copyIds: string[] = []
+      let copy: { id: string; version?: string }[] = []
       let backup = ''
       if (dataDir === 'older') {
         backup = await cluster.backup(victim)
-        copyIds = (
-          JSON.parse(await readFile(join(backup, 'registrations.json'), 'utf8')) as { id: string }[]
-        ).map((entry) => entry.id)
+        copy = JSON.parse(await readFile(join(backup, 'registrations.json'), 'utf8')) as {
+          id: string
+          version?: string
+        }[]
         // Changes after the backup, which the restore takes back.
         const own = [...cluster.expected].filter(([, owner]) => owner === victim.index)
         await cluster.deregister(victim, own[0]![0])
@@ -133,7 +134,7 @@ function killRestart(dataDir: 'same' | 'empty' | 'older'): Scenario {
       }
       await cluster.takeDown(victim, 'SIGKILL')
       ops += await whileDown(cluster, () => changesElsewhere(cluster, victim))
-      if (dataDir === 'older') cluster.restoredFrom(victim, copyIds)
+      if (dataDir === 'older') cluster.restoredFrom(victim, copy)
       await cluster.restart(victim, dataDir === 'older' ? backup : dataDir)
       const convergenceS = await cluster.converge()
       return await rowOf(cluster, `kill -9, restart with ${dataDir} data dir`, ops, convergenceS)

@@ -34,7 +34,7 @@ const handlers: Record<string, (...args: never[]) => unknown> = {
   conflicts: () => agent.conflicts(),
   stats: () => agent.stats(),
   localInstances: () => agent.localInstances(),
-  /** Streams every event of `name` as `{event: 'ev', op, id, node, cause, t}` lines. */
+  /** Streams every event of `name` as `{event: 'ev', op, id, version, node, cause, t}` lines. */
   follow: (name: string) => {
     void (async () => {
       for await (const event of agent.events(name)) {
@@ -42,6 +42,7 @@ const handlers: Record<string, (...args: never[]) => unknown> = {
           event: 'ev',
           op: event.op,
           id: event.instance.id,
+          version: event.instance.version,
           node: event.instance.node,
           cause: event.cause,
           t: Date.now(),

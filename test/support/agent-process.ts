@@ -21,6 +21,7 @@ interface Reply {
 export interface FollowedEvent {
   op: 'add' | 'update' | 'delete'
   id: string
+  version: string
   node: string
   cause: string
   /** Wall clock of the agent process, ms. */

@@ -75,17 +75,28 @@ export function createRegistryNode(init: RegistryNodeInit): RegistryNode {
     replica,
     ...(signing !== undefined && { signing }),
   })
-  const liveness = createLiveness({
-    now,
-    timings,
-    ...(init.tickInterval !== undefined && { tickInterval: init.tickInterval }),
-  })
+  const liveness = createLiveness({ now, timings })
   const view = createView()
   const hub = createWatchHub()
 
   const claimsFor = (id: string): readonly Claim[] => replica.claimsFor(id)
-  const originState = (origin: string): MemberState | undefined =>
-    origin === nodeId ? 'alive' : liveness.state(origin)
+  // Origins back from dead (or left) whose claims stay hidden until the replica covers what
+  // they advertised: origin → that `covered`. See `heard`.
+  const catchingUp = new Map<string, number>()
+  const originState = (origin: string): MemberState | undefined => {
+    if (origin === nodeId) return 'alive'
+    const state = liveness.state(origin)
+    return catchingUp.has(origin) && isVisibleState(state) ? 'dead' : state
+  }
+
+  /** Shows a held origin's claims once the replica covers what it advertised. */
+  function releaseIfCaughtUp(origin: string): void {
+    const needed = catchingUp.get(origin)
+    if (needed === undefined) return
+    if ((replica.origin(origin)?.covered ?? 0) < needed) return
+    catchingUp.delete(origin)
+    refresh(replica.claimsOf(origin).map((claim) => claim.id))
+  }
 
   function refresh(ids: Iterable<string>): void {
     hub.publish(view.refresh(ids, claimsFor, originState))
@@ -147,6 +158,8 @@ export function createRegistryNode(init: RegistryNodeInit): RegistryNode {
   function retire(origin: string, gen: number): void {
     const known = liveness.gen(origin)
     if (known !== undefined && gen < known) return
+    // What an older generation advertised says nothing about this one.
+    if (known !== undefined && gen > known) catchingUp.delete(origin)
     refresh(replica.retire(origin, gen))
   }
 
@@ -178,6 +191,7 @@ export function createRegistryNode(init: RegistryNodeInit): RegistryNode {
     if (!admits(input)) return nothingApplied(input.claims.length)
     const result = merge(input)
     refresh(result.changedIds)
+    releaseIfCaughtUp(input.origin)
     return result
   }
 
@@ -239,25 +253,33 @@ export function createRegistryNode(init: RegistryNodeInit): RegistryNode {
     cluster: signing?.cluster,
     knows: (origin) => origin === nodeId || !unknown(origin),
 
-    heard(origin, originGen, hbSeq) {
+    memberFact(origin, state, originGen, covered) {
       if (origin === nodeId) return
-      const purgedGen = purged.get(origin)?.gen
-      if (purgedGen !== undefined && originGen >= purgedGen) purged.delete(origin)
-      // Before the evidence makes the origin visible again: the claims we hold may be an older
-      // generation's, and showing them, even until the new one's state arrives, is a flap.
-      retire(origin, originGen)
-      onTransition(liveness.heard(origin, originGen, hbSeq))
-    },
-
-    disconnected(origin) {
-      if (origin === nodeId) return
-      onTransition(liveness.disconnected(origin))
-    },
-
-    left(origin, originGen) {
-      if (origin === nodeId) return
-      // Hidden first (watchers see cause `left`), then the older generation is dropped.
-      onTransition(liveness.left(origin, originGen))
+      if (state === 'alive') {
+        const purgedGen = purged.get(origin)?.gen
+        if (purgedGen !== undefined && originGen >= purgedGen) purged.delete(origin)
+        // Before the fact makes the origin visible again: the claims we hold may be an older
+        // generation's, and showing them, even until the new one's state arrives, is a flap.
+        retire(origin, originGen)
+        const transition = liveness.fact(origin, state, originGen)
+        // Back from dead or left, the origin may have written what we never received (it was
+        // stopped, or cut off, before its DELTA left): what we hold is stale until we cover
+        // what it advertises, and showing it would undo its deregistrations for a moment.
+        if (
+          transition !== undefined &&
+          transition.from !== undefined &&
+          !isVisibleState(transition.from) &&
+          covered !== undefined &&
+          (replica.origin(origin)?.covered ?? 0) < covered
+        ) {
+          catchingUp.set(origin, covered)
+        }
+        onTransition(transition)
+        return
+      }
+      // Hidden first (watchers see cause `left` or `expired`), then older generations dropped.
+      if (state === 'left') catchingUp.delete(origin)
+      onTransition(liveness.fact(origin, state, originGen))
       retire(origin, originGen)
     },
 
@@ -266,6 +288,7 @@ export function createRegistryNode(init: RegistryNodeInit): RegistryNode {
       for (const transition of transitions) onTransition(transition)
       for (const origin of purge) {
         if (origin === nodeId) continue
+        catchingUp.delete(origin)
         const ids = replica.forgetOrigin(origin)
         purged.set(origin, { gen: liveness.gen(origin) ?? 0, at: now() })
         liveness.forget(origin)
