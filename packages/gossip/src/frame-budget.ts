@@ -9,22 +9,32 @@ import { SyncError } from './errors.js'
  * next session retries.
  */
 export interface FrameBudget {
-  /** Reserves `bytes`; false when the budget cannot hold them now. */
-  tryReserve(bytes: number): boolean
-  release(bytes: number): void
+  /**
+   * Reserves `bytes` for `peer`; false when the node's budget, or the peer's share of it,
+   * cannot hold them now. The share keeps one identity from starving everyone else's syncs.
+   */
+  tryReserve(peer: string, bytes: number): boolean
+  release(peer: string, bytes: number): void
   readonly inFlight: number
 }
 
-export function createFrameBudget(limitBytes: number): FrameBudget {
+export function createFrameBudget(limitBytes: number, perPeerBytes: number): FrameBudget {
   let inFlight = 0
+  const byPeer = new Map<string, number>()
   return {
-    tryReserve(bytes) {
-      if (inFlight + bytes > limitBytes) return false
+    tryReserve(peer, bytes) {
+      const held = byPeer.get(peer) ?? 0
+      if (inFlight + bytes > limitBytes || held + bytes > perPeerBytes) return false
       inFlight += bytes
+      byPeer.set(peer, held + bytes)
       return true
     },
-    release(bytes) {
+    release(peer, bytes) {
+      if (bytes === 0) return
       inFlight = Math.max(0, inFlight - bytes)
+      const left = (byPeer.get(peer) ?? 0) - bytes
+      if (left > 0) byPeer.set(peer, left)
+      else byPeer.delete(peer)
     },
     get inFlight() {
       return inFlight
@@ -46,6 +56,7 @@ interface ByteList {
  */
 export function budgetedLengthDecoder(
   budget: FrameBudget,
+  peer: string,
   maxFrameBytes: number,
   held: { bytes: number },
 ): (buffer: ByteList) => number {
@@ -60,7 +71,7 @@ export function budgetedLengthDecoder(
       if ((byte & 0x80) === 0) {
         // Over the frame limit: lpStream rejects it before reading the body; nothing to hold.
         if (value > maxFrameBytes) return value
-        if (!budget.tryReserve(value)) {
+        if (!budget.tryReserve(peer, value)) {
           throw new SyncError(
             'budget',
             `no room for a ${value}-byte frame (${budget.inFlight} in flight)`,

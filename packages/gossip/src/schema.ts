@@ -13,8 +13,6 @@ import {
   type Ack2Message,
   type AckMessage,
   type DeltaMessage,
-  type HeartbeatMessage,
-  type LeaveMessage,
   MessageType,
   PROTOCOL_VERSION,
   type PubsubMessage,
@@ -22,6 +20,7 @@ import {
   type SynMessage,
   WIRE_LIMITS,
 } from './messages.js'
+import { validateRecordMessage } from './swim-wire.js'
 
 /**
  * Schema validation of decoded messages: the second gate after msgpack. Everything here
@@ -254,42 +253,6 @@ function validateDelta(fields: Fields, drops: SchemaDrops | undefined): DeltaMes
   }
 }
 
-function addresses(fields: Fields): string[] {
-  const raw = list(fields, 'addrs', WIRE_LIMITS.heartbeatAddresses)
-  for (const address of raw) {
-    if (
-      typeof address !== 'string' ||
-      !address.startsWith('/') ||
-      address.length > WIRE_LIMITS.addressLength
-    ) {
-      throw schema(`addrs must be multiaddrs of at most ${WIRE_LIMITS.addressLength} characters`)
-    }
-  }
-  return raw as string[]
-}
-
-function validateHeartbeat(fields: Fields): HeartbeatMessage {
-  const message: HeartbeatMessage = {
-    v: PROTOCOL_VERSION,
-    t: MessageType.HEARTBEAT,
-    origin: originOf(fields),
-    gen: integer(fields, 'gen', 1),
-    hbSeq: integer(fields, 'hbSeq', 1),
-    covered: integer(fields, 'covered', 0),
-  }
-  return fields.addrs === undefined ? message : { ...message, addrs: addresses(fields) }
-}
-
-function validateLeave(fields: Fields): LeaveMessage {
-  return {
-    v: PROTOCOL_VERSION,
-    t: MessageType.LEAVE,
-    origin: originOf(fields),
-    gen: integer(fields, 'gen', 1),
-    covered: integer(fields, 'covered', 0),
-  }
-}
-
 function validateSyn(fields: Fields): SynMessage {
   return {
     v: PROTOCOL_VERSION,
@@ -327,8 +290,10 @@ function envelope(value: unknown, allowed: readonly number[]): Fields & { t: num
 
 const PUBSUB_TYPES: readonly number[] = [
   MessageType.DELTA,
-  MessageType.HEARTBEAT,
-  MessageType.LEAVE,
+  MessageType.ALIVE,
+  MessageType.SUSPECT,
+  MessageType.DEAD,
+  MessageType.LEFT,
 ]
 const SYNC_TYPES: readonly number[] = [MessageType.SYN, MessageType.ACK, MessageType.ACK2]
 
@@ -339,8 +304,7 @@ const SYNC_TYPES: readonly number[] = [MessageType.SYN, MessageType.ACK, Message
 export function validatePubsubMessage(value: unknown, drops?: SchemaDrops): PubsubMessage {
   const fields = envelope(value, PUBSUB_TYPES)
   if (fields.t === MessageType.DELTA) return validateDelta(fields, drops)
-  if (fields.t === MessageType.HEARTBEAT) return validateHeartbeat(fields)
-  return validateLeave(fields)
+  return validateRecordMessage(fields)
 }
 
 /** Validates a sync frame; `drops` as for `validatePubsubMessage`, per part. */

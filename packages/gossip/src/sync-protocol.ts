@@ -50,9 +50,11 @@ export interface SyncProtocolInit {
   sessionTimeout?: number
   /**
    * Sync frame bytes held in flight at once, over every stream and peer (see frame-budget.ts).
-   * @default 32 MiB (eight full frames)
+   * @default 64 MiB (sixteen full frames)
    */
   inflightBytes?: number
+  /** The most of `inflightBytes` one peer may hold (two full frames). @default 8 MiB */
+  inflightBytesPerPeer?: number
 }
 
 export interface SyncProtocolComponents {
@@ -127,7 +129,10 @@ export function createSyncProtocol(
   const maxRounds = init.maxRounds ?? 1_000
   const maxStreams = init.maxStreams ?? 4
   const sessionTimeout = init.sessionTimeout ?? 30_000
-  const frameBudget = createFrameBudget(init.inflightBytes ?? 32 * 1024 * 1024)
+  const frameBudget = createFrameBudget(
+    init.inflightBytes ?? 64 * 1024 * 1024,
+    init.inflightBytesPerPeer ?? 8 * 1024 * 1024,
+  )
   const relayCheck = components.relayCheck ?? createRelayCheck(host.cluster, host.verifier)
   const log = host.libp2p.logger.forComponent('grapevine:sync')
 
@@ -143,7 +148,7 @@ export function createSyncProtocol(
     const held = { bytes: 0 }
     const lp = lpStream(stream, {
       maxDataLength: maxFrameBytes,
-      lengthDecoder: budgetedLengthDecoder(frameBudget, maxFrameBytes, held),
+      lengthDecoder: budgetedLengthDecoder(frameBudget, peer, maxFrameBytes, held),
     })
     return { lp, held, deadline: AbortSignal.timeout(sessionTimeout), peer }
   }
@@ -167,7 +172,7 @@ export function createSyncProtocol(
       }
       return frame
     } finally {
-      frameBudget.release(session.held.bytes)
+      frameBudget.release(session.peer, session.held.bytes)
       session.held.bytes = 0
     }
   }
