@@ -178,7 +178,8 @@ const CONSUMER_TSCONFIG = {
 function startDaemon(cwd, cluster) {
   const bin = join(cwd, 'node_modules', '.bin', 'grapevine')
   const args = ['agent', '--cluster', cluster, '--listen', '/ip4/127.0.0.1/tcp/0', '--mdns=false']
-  args.push('--http-addr', '127.0.0.1:0', '--data-dir', join(cwd, 'agent-data'))
+  args.push('--http-addr', '127.0.0.1:0', '--dns-addr', '127.0.0.1:0')
+  args.push('--data-dir', join(cwd, 'agent-data'))
   const child = spawn(bin, args, { cwd, env: cleanEnv, stdio: ['ignore', 'pipe', 'pipe'] })
   const output = []
   const exited = new Promise((resolve) =>
