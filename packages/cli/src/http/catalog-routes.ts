@@ -58,7 +58,7 @@ export function catalogRoutes(server: FastifyInstance, ctx: ApiContext): void {
       compute,
       index,
       waitMs,
-      signal: requestSignal(ctx, reply),
+      signal: () => requestSignal(ctx, reply),
     })
     reply.header(INDEX_HEADER, String(result.index))
     return result.body
@@ -77,7 +77,7 @@ export function catalogRoutes(server: FastifyInstance, ctx: ApiContext): void {
         compute: () => indexedService(ctx, name, query, passingOnly),
         index,
         waitMs,
-        signal: requestSignal(ctx, reply),
+        signal: () => requestSignal(ctx, reply),
       })
       reply.header(INDEX_HEADER, String(result.index))
       return result.body
