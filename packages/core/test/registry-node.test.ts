@@ -307,7 +307,7 @@ describe('registry node: membership facts', () => {
   })
 
   it('older-generation claims synced back after a newer generation spoke stay hidden', () => {
-    const { a, b, clock, seen } = setup()
+    const { a, b, seen } = setup()
     const stale = b.replica.partsFor({}, 1 << 20)
     a.memberFact('B', 'dead', 1)
     a.memberFact('B', 'alive', 2)
