@@ -21,6 +21,7 @@ import {
   WIRE_LIMITS,
 } from './messages.js'
 import { validateRecordMessage } from './swim-wire.js'
+import { type Fields, integer, isFields, list, ORIGIN_PATTERN, schema } from './wire-fields.js'
 
 /**
  * Schema validation of decoded messages: the second gate after msgpack. Everything here
@@ -29,30 +30,6 @@ import { validateRecordMessage } from './swim-wire.js'
  * checks that tie them to their envelope (same origin and generation, seq inside the range,
  * ascending). Failures throw `DecodeError` with reason `schema`.
  */
-
-type Fields = Record<string, unknown>
-
-/**
- * Node ids on the wire are libp2p peer ids (base58btc or base32 multihashes): alphanumeric.
- * Holding origins to that keeps ids like `__proto__` out of the maps they index.
- */
-const ORIGIN_PATTERN = /^[A-Za-z0-9]+$/
-
-function schema(message: string): DecodeError {
-  return new DecodeError('schema', message)
-}
-
-function isFields(value: unknown): value is Fields {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
-function integer(fields: Fields, name: string, min: number): number {
-  const value = fields[name]
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    throw schema(`${name} must be an integer ≥ ${min}`)
-  }
-  return value
-}
 
 function text(fields: Fields, name: string, maxLength: number): string {
   const value = fields[name]
@@ -65,14 +42,6 @@ function text(fields: Fields, name: string, maxLength: number): string {
 function originOf(fields: Fields): string {
   const value = text(fields, 'origin', WIRE_LIMITS.originLength)
   if (!ORIGIN_PATTERN.test(value)) throw schema('origin must be a peer id (alphanumeric)')
-  return value
-}
-
-function list(fields: Fields, name: string, maxItems: number): unknown[] {
-  const value = fields[name]
-  if (!Array.isArray(value) || value.length > maxItems) {
-    throw schema(`${name} must be an array of at most ${maxItems} items`)
-  }
   return value
 }
 

@@ -2,6 +2,7 @@ import type { MemberRecord, SwimMessage } from '@grapevine/core'
 import { Packr, Unpackr } from 'msgpackr'
 import { DecodeError } from './errors.js'
 import { type MemberRecordMessage, MessageType, PROTOCOL_VERSION, WIRE_LIMITS } from './messages.js'
+import { type Fields, integer, isFields, list, ORIGIN_PATTERN, schema } from './wire-fields.js'
 
 /**
  * Membership on the wire (DESIGN.md, "Wire"): frames of the swim stream and member records,
@@ -19,9 +20,6 @@ import { type MemberRecordMessage, MessageType, PROTOCOL_VERSION, WIRE_LIMITS } 
 const packr = new Packr({ useRecords: false, moreTypes: false, variableMapSize: true })
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number' })
 
-type Fields = Record<string, unknown>
-const ORIGIN_PATTERN = /^[A-Za-z0-9]+$/
-
 const RECORD_TYPES = {
   alive: MessageType.ALIVE,
   suspect: MessageType.SUSPECT,
@@ -37,22 +35,6 @@ const FRAME_TYPES = {
   state: MessageType.MEMBERS,
 } as const
 
-function schema(message: string): DecodeError {
-  return new DecodeError('schema', message)
-}
-
-function isFields(value: unknown): value is Fields {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
-function integer(fields: Fields, name: string, min: number): number {
-  const value = fields[name]
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    throw schema(`${name} must be an integer ≥ ${min}`)
-  }
-  return value
-}
-
 function peerId(fields: Fields, name: string): string {
   const value = fields[name]
   if (
@@ -62,14 +44,6 @@ function peerId(fields: Fields, name: string): string {
     !ORIGIN_PATTERN.test(value)
   ) {
     throw schema(`${name} must be a peer id`)
-  }
-  return value
-}
-
-function list(fields: Fields, name: string, max: number): unknown[] {
-  const value = fields[name]
-  if (!Array.isArray(value) || value.length > max) {
-    throw schema(`${name} must be an array of at most ${max} items`)
   }
   return value
 }
