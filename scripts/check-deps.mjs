@@ -7,6 +7,7 @@ import { join } from 'node:path'
 
 const allowed = {
   core: [],
+  compliance: ['core'],
   gossip: ['core'],
   agent: ['core', 'gossip'],
   balancer: ['core'],

@@ -1,5 +1,5 @@
 import { createAgent, type GrapevineAgent } from '@grapevine/agent'
-import { agentComplianceSuite } from '@grapevine/core/testing'
+import { agentComplianceSuite } from '@grapevine/compliance'
 import { afterAll, beforeAll } from 'vitest'
 import { loopbackOptions } from './support/cluster.js'
 

@@ -327,11 +327,12 @@ export function soak(minutes: number): Scenario {
       await Promise.all(recoveries)
       const convergenceS = await cluster.converge(60_000)
       // Growth: the least-squares slope of each steady agent's heap samples, the largest.
-      let growth = 0
+      let growth = Number.NEGATIVE_INFINITY
       for (const samples of heapSamples.values()) {
         if (samples.length < 3) continue
         growth = Math.max(growth, slope(samples))
       }
+      if (growth === Number.NEGATIVE_INFINITY) growth = Number.NaN
       return await rowOf(cluster, `churn soak ${minutes} min, 8 agents`, ops, convergenceS, {
         growthMiBPerMin: growth,
         note: `${(ops / (elapsedMin * 60)).toFixed(1)} ops/s, ${disruption} kills/stops`,

@@ -18,7 +18,6 @@ import {
   createGossipNode,
   createHost,
   generatePrivateKey,
-  livenessTickInterval,
   marshalPrivateKey,
   type PrivateKey,
   unmarshalPrivateKey,
@@ -119,11 +118,11 @@ export async function createAgent(options: AgentOptions = {}): Promise<Grapevine
     now,
     timings,
     tombstoneTtl: timings.tombstoneTtl,
-    tickInterval: livenessTickInterval(timings.heartbeatInterval),
   })
   const gossip = createGossipNode(
     {
-      heartbeatInterval: timings.heartbeatInterval,
+      membership: timings,
+      purgeAfter: timings.purgeAfter,
       syncInterval: timings.syncInterval,
       now,
       ...(readyTimeout !== undefined && { readyTimeout }),

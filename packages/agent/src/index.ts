@@ -10,11 +10,10 @@
  * ```
  */
 
-// The cluster key format (swarm.key) of `clusterKey`, from the gossip layer that uses it.
-export { ClusterKeyError, generateClusterKey } from '@grapevine/gossip'
 export type { AgentOptions, AgentTimings } from './agent-options.js'
 export type { AgentRegistration, GrapevineAgent } from './agent-types.js'
 export type { CheckDefinitionInput, CheckInfo, TtlReport } from './checks/index.js'
 export { CheckNotFoundError, NotTtlCheckError } from './checks/index.js'
+export { generateClusterKey } from './cluster-key.js'
 export { createAgent } from './create-agent.js'
 export { DataDirCorruptError, DataDirWriteError } from './data-dir-errors.js'

@@ -6,6 +6,7 @@ export interface SelfInfo {
   peerId: string
   /** The node's name (`--node-name`); the peer id for agents without one. */
   nodeName: string
+  cluster: string
   addresses: string[]
   ready: boolean
   stats: AgentStats

@@ -3,8 +3,10 @@ import { agentCommand } from './commands/agent-command.js'
 import { conflictsCommand } from './commands/conflicts-command.js'
 import { demoCommand } from './commands/demo-command.js'
 import { deregisterCommand } from './commands/deregister-command.js'
+import { infoCommand } from './commands/info-command.js'
 import { instancesCommand } from './commands/instances-command.js'
 import { keygenCommand } from './commands/keygen-command.js'
+import { leaveCommand } from './commands/leave-command.js'
 import { membersCommand } from './commands/members-command.js'
 import { registerCommand } from './commands/register-command.js'
 import { serviceCommand } from './commands/service-command.js'
@@ -42,10 +44,13 @@ export function createProgram(io: CliIo, options: ProgramOptions = {}): Command 
       'after',
       `
 Examples:
+  $ grapevine agent --dev                        # try it: one agent on this machine, UI at /ui/
   $ grapevine agent --cluster demo               # start an agent (Ctrl-C leaves the cluster)
   $ grapevine register --name web --endpoint http://127.0.0.1:8080
   $ grapevine services
   $ grapevine watch web
+  $ grapevine info
+  $ grapevine leave                              # the local agent leaves gracefully and exits
   $ grapevine demo                               # a local cluster, end to end`,
     )
   agentCommand(program, io)
@@ -58,6 +63,8 @@ Examples:
   ttlCommand(program, io)
   watchCommand(program, io)
   conflictsCommand(program, io)
+  infoCommand(program, io)
+  leaveCommand(program, io)
   keygenCommand(program, io)
   demoCommand(program, io, options.demoLaunchers ?? demoLaunchers)
   return program

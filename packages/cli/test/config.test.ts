@@ -122,12 +122,12 @@ describe('resolveConfig', () => {
 
   it('puts durations under timings, in milliseconds', () => {
     const { config } = resolve(
-      { heartbeatInterval: '250ms', deadAfter: '3s' },
+      { probeInterval: '250ms', deadAfter: '3s' },
       { GRAPEVINE_SYNC_INTERVAL: '1m', GRAPEVINE_LEAVE_TIMEOUT: '2000' },
       {},
     )
     expect(config.timings).toEqual({
-      heartbeatInterval: 250,
+      probeInterval: 250,
       deadAfter: 3000,
       syncInterval: 60_000,
     })
@@ -270,7 +270,7 @@ describe('the settings this issue added', () => {
   })
 
   it('reads a bare number as milliseconds in flags, variables and the file alike', () => {
-    const files = { 'g.json': JSON.stringify({ deadAfter: 2500, suspectAfter: '1000' }) }
+    const files = { 'g.json': JSON.stringify({ deadAfter: 2500, probeTimeout: '100' }) }
     const { config } = resolve(
       { config: 'g.json', leaveTimeout: '750' },
       {
@@ -281,7 +281,7 @@ describe('the settings this issue added', () => {
     expect(config.leaveTimeout).toBe(750)
     expect(config.timings).toMatchObject({
       deadAfter: 2500,
-      suspectAfter: 1000,
+      probeTimeout: 100,
       purgeAfter: 60_000,
     })
   })

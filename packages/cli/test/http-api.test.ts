@@ -17,7 +17,7 @@ describe('register and deregister', () => {
   it('registers an instance and returns its id', async () => {
     const res = await inject('POST', '/v1/register', web1)
     expect(res.statusCode).toBe(200)
-    expect(res.json()).toEqual({ id: 'web-1' })
+    expect(res.json()).toEqual({ id: 'web-1', checks: [] })
     expect(server.agent.getService('web').map((i) => i.id)).toEqual(['web-1'])
   })
 

@@ -24,6 +24,7 @@ describe('formatMembers', () => {
     const members: Member[] = [
       {
         id: 'self-id',
+        name: 'edge-1',
         addresses: ['/ip4/127.0.0.1/tcp/1'],
         state: 'alive',
         gen: 3,
@@ -35,10 +36,10 @@ describe('formatMembers', () => {
     ]
     expect(formatMembers(members)).toBe(
       [
-        '  ID       STATE    GEN  LAST HEARD  ADDRESSES',
-        '* self-id  alive    3    -           /ip4/127.0.0.1/tcp/1',
-        '  peer-b   suspect  1    1.5s ago    -',
-        '  peer-c   dead     2    never       -',
+        '  NAME    PEER ID  STATE    GEN  LAST HEARD  ADDRESSES',
+        '* edge-1  self-id  alive    3    -           /ip4/127.0.0.1/tcp/1',
+        '  -       peer-b   suspect  1    1.5s ago    -',
+        '  -       peer-c   dead     2    never       -',
         '',
         '3 members (1 alive, 1 suspect, 1 dead); * = this node',
       ].join('\n'),

@@ -11,7 +11,7 @@ describe('grapevine members', () => {
   it('prints a table with this node marked', async () => {
     expect(await run('members')).toBe(0)
     expect(cli.io.out()).toMatch(
-      /^ {2}ID +STATE +GEN +LAST HEARD +ADDRESSES\n\* node-a +alive +\d+ +- +-\n/,
+      /^ {2}NAME +PEER ID +STATE +GEN +LAST HEARD +ADDRESSES\n\* - +node-a +alive +\d+ +- +-\n/,
     )
     expect(cli.io.out()).toContain('1 members (1 alive); * = this node')
   })

@@ -53,7 +53,7 @@ describe('grapevine register', () => {
     expect(
       await run('register', '-f', 'api.json', '--id', 'api-2', '--meta', 'zone=b', '--json'),
     ).toBe(0)
-    expect(JSON.parse(cli.io.out())).toEqual({ id: 'api-2' })
+    expect(JSON.parse(cli.io.out())).toEqual({ id: 'api-2', checks: [] })
     expect(server.agent.getService('api')).toMatchObject([
       { id: 'api-2', metadata: { zone: 'b', tier: 'x' } },
     ])
@@ -91,6 +91,31 @@ describe('grapevine register', () => {
         { kind: 'tcp', address: '127.0.0.1:9', interval: '5s' },
       ],
     })
+  })
+
+  it('prints the id of each check it created, and how to report a TTL one', async () => {
+    server.agent.checks = (id) =>
+      id === 'worker-1'
+        ? [
+            { id: 'ttl-0', kind: 'ttl', name: 'TTL 30s', status: 'critical' },
+            {
+              id: 'http-1',
+              kind: 'http',
+              name: 'HTTP GET http://127.0.0.1:9/',
+              status: 'critical',
+            },
+          ]
+        : undefined
+    expect(await run('register', '--name', 'worker', '--id', 'worker-1')).toBe(0)
+    expect(cli.io.out()).toBe(
+      [
+        'Registered worker-1 (worker)',
+        '  check ttl-0: ttl TTL 30s (critical)',
+        '  check http-1: http HTTP GET http://127.0.0.1:9/ (critical)',
+        'Report TTL checks with: grapevine ttl worker-1 ttl-0 pass',
+        '',
+      ].join('\n'),
+    )
   })
 
   it('prints the field of a validation error and exits 1, registering nothing', async () => {

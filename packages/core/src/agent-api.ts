@@ -79,7 +79,10 @@ export interface Member {
   readonly addresses: readonly string[]
   readonly state: MemberState
   readonly gen: number
-  /** Milliseconds since this node last heard direct evidence the member is alive; null if never. */
+  /**
+   * Milliseconds since membership last changed the member's state (alive, suspect…), so for
+   * a dead member how long it has been dead; null if unknown.
+   */
   readonly lastHeardMsAgo: number | null
   /** True for the agent's own entry. */
   readonly self: boolean

@@ -5,7 +5,7 @@
  *
  * Entry points: `createLocalAgent()` (the `Agent` interface without a network) and
  * `createRegistryNode()` (the engine a networked agent drives). The compliance suite every
- * `Agent` implementation runs is at `@grapevine/core/testing`.
+ * `Agent` implementation runs is the package `@grapevine/compliance`.
  */
 export * from './agent-api.js'
 export * from './claim.js'

@@ -1,16 +1,16 @@
 import type { MemberState } from './agent-api.js'
 
 /**
- * Timings of failure detection, in milliseconds. See `profiles.ts` for `lan` and `wan`.
+ * What the registry itself times, in milliseconds. Failure detection is membership's job
+ * (SWIM, `swim.ts`); the registry only learns facts from it, and keeps two rules of its own.
  */
 export interface LivenessTimings {
-  /** Heartbeat period of every node. */
-  heartbeatInterval: number
-  /** Silence after which an origin is suspect (its claims still shown). */
-  suspectAfter: number
-  /** Silence after which an origin is dead: its claims are hidden (cause `expired`). */
+  /**
+   * An origin whose claims reached us relayed (by sync), but that membership has never
+   * confirmed alive, is hidden after this: relayed state is no evidence of life.
+   */
   deadAfter: number
-  /** Silence after which a dead or left origin's claims are dropped for good. */
+  /** A dead or left origin's claims are dropped for good this long after it went down. */
   purgeAfter: number
 }
 
@@ -22,31 +22,24 @@ export interface LivenessTransition {
 }
 
 /**
- * Per-origin failure detection on the local monotonic clock. Only direct, signed evidence
- * from the origin (a heartbeat or DELTA that advances `(gen, hbSeq)`) counts as alive.
+ * Per-origin state as membership reports it, on the local monotonic clock. Facts of an older
+ * generation than the one known are ignored (a restart supersedes everything before it).
  */
 export interface Liveness {
-  /** Records direct evidence from `origin`; returns a transition if its state changed. */
-  heard(origin: string, gen: number, hbSeq: number): LivenessTransition | undefined
+  /** Membership says `origin` is in `state` at generation `gen`. */
+  fact(origin: string, state: MemberState, gen: number): LivenessTransition | undefined
   /**
-   * We hold claims of `origin` but have never heard from it directly (they were relayed by a
-   * peer). Relayed state is no evidence of life, so the origin starts `suspect` with its lease
-   * running from now: unless it speaks before `deadAfter`, its claims are hidden. No effect on
-   * an origin we already track.
+   * We hold claims of `origin` but membership never told us of it. The origin starts
+   * `suspect`, hidden after `deadAfter` unless a fact confirms it first. No effect on an
+   * origin we already track.
    */
   seen(origin: string, gen: number): LivenessTransition | undefined
-  /** Our direct connection to `origin` closed: suspect it now, dead after a short grace. */
-  disconnected(origin: string): LivenessTransition | undefined
-  /** The origin said LEAVE. */
-  left(origin: string, gen: number): LivenessTransition | undefined
-  /**
-   * Advances time: returns every transition that is due, and origins due for purge. With a
-   * `tickInterval`, a gap past twice it is taken as this node's own stall, not others' silence.
-   */
+  /** Transitions that are due (unconfirmed origins expiring) and origins due for purge. */
   tick(): { transitions: LivenessTransition[]; purge: string[] }
   state(origin: string): MemberState | undefined
   gen(origin: string): number | undefined
-  lastHeard(origin: string): number | undefined
+  /** When the origin entered its state (local clock). */
+  since(origin: string): number | undefined
   origins(): string[]
   /** Forgets an origin (after purge). */
   forget(origin: string): void

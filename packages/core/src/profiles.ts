@@ -1,11 +1,17 @@
 import { ValidationError } from './errors.js'
 import type { LivenessTimings } from './liveness-types.js'
+import type { SwimTimings } from './membership-types.js'
+import { SWIM_PROFILES } from './swim-profiles.js'
 
-/** Every timing of an agent, in milliseconds: liveness plus anti-entropy and GC. */
-export interface ProfileTimings extends LivenessTimings {
+/**
+ * Every timing of an agent, in milliseconds (and the membership protocol's few counts and
+ * multipliers): membership (SWIM, see `swim-profiles.ts`), the registry's own rules,
+ * anti-entropy and GC.
+ */
+export interface ProfileTimings extends SwimTimings, LivenessTimings {
   /**
    * Period of anti-entropy: a SYN with one random peer (jittered). It bounds how long a lost
-   * DELTA stays lost when no HEARTBEAT reveals it sooner. Cost per round: one digest
+   * DELTA stays lost when no later DELTA reveals the hole sooner. Cost per round: one digest
    * (~50 bytes per origin) and whatever the peer lacks.
    */
   syncInterval: number
@@ -22,26 +28,14 @@ export type ProfileName = 'lan' | 'wan'
 
 /**
  * `lan`, the default: one switch, sub-millisecond RTT, no loss worth speaking of.
- * Product goals: a killed process (its TCP connection resets at once) is hidden in well under
- * 1.5 s; a silent one (SIGSTOP, frozen VM, pulled cable) within 3 s.
+ * Product goals: a killed process is gone everywhere within 1 s, a silent one (SIGSTOP,
+ * frozen VM, pulled cable) within 3 s; see `swim-profiles.ts` for how membership gets there.
  */
 const LAN: Readonly<ProfileTimings> = Object.freeze({
+  ...SWIM_PROFILES.lan,
   /**
-   * 500 ms: the resolution of silence detection. A HEARTBEAT is ~100 bytes, so 2/s per node is
-   * negligible on a LAN even for hundreds of nodes.
-   */
-  heartbeatInterval: 500,
-  /**
-   * 1 s, two missed heartbeats. Suspicion hides nothing (only `members()` shows it), so it may
-   * be eager. It is also the grace after a closed connection (`disconnectGrace`): a killed
-   * node is dead ~1 s after its connection drops unless its signed heartbeats still arrive
-   * through other peers — well under the 1.5 s goal even with a 250 ms tick.
-   */
-  suspectAfter: 1_000,
-  /**
-   * 2.5 s, five missed heartbeats: a silent node is hidden within 2.5 s plus one tick, inside
-   * the 3 s goal. Five in a row is far beyond a GC pause (~100 ms) or a busy event loop, so a
-   * live node is not expired by accident.
+   * 2.5 s: claims relayed to us for an origin membership never confirmed (it died before we
+   * joined, or its ALIVE is still on its way) are hidden after this.
    */
   deadAfter: 2_500,
   /**
@@ -49,7 +43,7 @@ const LAN: Readonly<ProfileTimings> = Object.freeze({
    * short partition reappears at once without a resync; after that its memory is reclaimed.
    */
   purgeAfter: 5 * 60_000,
-  /** 5 s: a lost DELTA is repaired within one round; HEARTBEAT-triggered pulls are faster still. */
+  /** 5 s: a lost DELTA is repaired within one round (a later DELTA reveals the hole sooner). */
   syncInterval: 5_000,
   /**
    * 60 s, twelve sync rounds: every connected peer has the tombstone long before it is
@@ -64,11 +58,8 @@ const LAN: Readonly<ProfileTimings> = Object.freeze({
  */
 const WAN: Readonly<ProfileTimings> = Object.freeze({
   ...LAN,
-  /** 2 s: heartbeats cross expensive links; 4x fewer than LAN. */
-  heartbeatInterval: 2_000,
-  /** 10 s, five missed heartbeats: lossy links drop a few in a row routinely. */
-  suspectAfter: 10_000,
-  /** 30 s, fifteen missed heartbeats: hide a node only when it is surely gone. */
+  ...SWIM_PROFILES.wan,
+  /** 30 s: hide a relayed-only origin only when it is surely not coming. */
   deadAfter: 30_000,
   /** 30 min: partitions between regions can last; rejoining without a resync is worth it. */
   purgeAfter: 30 * 60_000,
@@ -85,8 +76,15 @@ export const PROFILES: Readonly<Record<ProfileName, Readonly<ProfileTimings>>> =
 
 /** Every field of `ProfileTimings`, in the order errors list them. */
 export const PROFILE_TIMING_KEYS = [
-  'heartbeatInterval',
-  'suspectAfter',
+  'probeInterval',
+  'probeTimeout',
+  'indirectChecks',
+  'suspicionMult',
+  'suspicionMaxMult',
+  'retransmitMult',
+  'awarenessMax',
+  'pushPullInterval',
+  'reconnectInterval',
   'deadAfter',
   'purgeAfter',
   'syncInterval',
@@ -94,9 +92,9 @@ export const PROFILE_TIMING_KEYS = [
 ] as const satisfies readonly (keyof ProfileTimings)[]
 
 /**
- * A profile with caller overrides, checked: every value a positive finite number of ms, and
- * `heartbeatInterval < suspectAfter < deadAfter < purgeAfter` (otherwise nodes would be
- * suspected between two heartbeats, or purged before being dead). Throws `ValidationError`
+ * A profile with caller overrides, checked: every value a positive finite number (of ms for
+ * durations), `probeTimeout < probeInterval` (a probe's direct and indirect phases fit in
+ * its period) and `deadAfter < purgeAfter`. Throws `ValidationError`
  * naming the offending field (`timings.<name>`) or `profile`.
  */
 export function resolveTimings(
@@ -123,15 +121,11 @@ export function resolveTimings(
     }
     timings[key] = value
   }
-  const order: readonly (keyof LivenessTimings)[] = [
-    'heartbeatInterval',
-    'suspectAfter',
-    'deadAfter',
-    'purgeAfter',
+  const orders: readonly [keyof ProfileTimings, keyof ProfileTimings][] = [
+    ['probeTimeout', 'probeInterval'],
+    ['deadAfter', 'purgeAfter'],
   ]
-  for (let i = 1; i < order.length; i++) {
-    const lower = order[i - 1]!
-    const field = order[i]!
+  for (const [lower, field] of orders) {
     if (timings[field] <= timings[lower]) {
       // Blame the value the caller set: a default is only wrong next to an override.
       const culprit = overrides[field] === undefined ? lower : field

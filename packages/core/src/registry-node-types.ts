@@ -1,4 +1,4 @@
-import type { AgentReads, Conflict, ServiceEvent } from './agent-api.js'
+import type { AgentReads, Conflict, MemberState, ServiceEvent } from './agent-api.js'
 import type { HealthStatus, Registration } from './instance.js'
 import type { Liveness, LivenessTimings, LivenessTransition } from './liveness-types.js'
 import type {
@@ -20,15 +20,10 @@ export interface RegistryNodeInit {
   now: () => number
   /** Generates ids for registrations without one. @default crypto.randomUUID */
   generateId?: () => string
-  /** Liveness timings (only a networked node's clock ever makes origins suspect or dead). */
+  /** The registry's own timings (membership facts decide the rest). */
   timings: LivenessTimings
   /** @default 60_000 */
   tombstoneTtl?: number
-  /**
-   * How often the driver calls `tick()`, in ms; lets liveness tell this node's own stalls
-   * from peers' silence (see `LivenessInit.tickInterval`). Unset: no stall credit.
-   */
-  tickInterval?: number
   /**
    * Signs this node's claims and seals (a networked node: the libp2p key). Without it claims
    * are unsigned, which only a node that never relays to others (the local agent) may do.
@@ -87,15 +82,15 @@ export interface RegistryNode extends AgentReads {
   readonly cluster: string | undefined
 
   /**
-   * Direct evidence that `origin` is alive (heartbeat or its own DELTA). `covered` is how far
-   * the origin says it has written (a heartbeat's `covered`, a DELTA's `toSeq`): an origin back
-   * from dead or left stays hidden until this replica holds that much of it, so that what it
-   * wrote while unheard (a deregistration) is never shown undone, even for a moment.
+   * A membership fact: `origin` is alive, suspect, dead or left at generation `gen`. Dead and
+   * left origins' claims are hidden (watchers see cause `expired` or `left`), and purged
+   * `purgeAfter` later; alive again shows them again. The only way membership reaches the
+   * registry. `covered`, when known, is how far the origin says it has written: an origin
+   * back from dead or left stays hidden until this replica holds that much of it, so that
+   * what it wrote while unheard (a deregistration) is never shown undone, even for a moment.
    */
-  heard(origin: string, gen: number, hbSeq: number, covered?: number): void
-  disconnected(origin: string): void
-  left(origin: string, gen: number): void
-  /** Advances liveness, hides/shows origins' claims, purges, collects tombstones. */
+  memberFact(origin: string, state: MemberState, gen: number, covered?: number): void
+  /** Hides unconfirmed origins, purges, collects tombstones. */
   tick(): LivenessTransition[]
 
   /**

@@ -75,11 +75,7 @@ export function createRegistryNode(init: RegistryNodeInit): RegistryNode {
     replica,
     ...(signing !== undefined && { signing }),
   })
-  const liveness = createLiveness({
-    now,
-    timings,
-    ...(init.tickInterval !== undefined && { tickInterval: init.tickInterval }),
-  })
+  const liveness = createLiveness({ now, timings })
   const view = createView()
   const hub = createWatchHub()
 
@@ -257,39 +253,33 @@ export function createRegistryNode(init: RegistryNodeInit): RegistryNode {
     cluster: signing?.cluster,
     knows: (origin) => origin === nodeId || !unknown(origin),
 
-    heard(origin, originGen, hbSeq, covered) {
+    memberFact(origin, state, originGen, covered) {
       if (origin === nodeId) return
-      const purgedGen = purged.get(origin)?.gen
-      if (purgedGen !== undefined && originGen >= purgedGen) purged.delete(origin)
-      // Before the evidence makes the origin visible again: the claims we hold may be an older
-      // generation's, and showing them, even until the new one's state arrives, is a flap.
-      retire(origin, originGen)
-      const transition = liveness.heard(origin, originGen, hbSeq)
-      // Back from dead or left, the origin may have written what we never received (it was
-      // stopped, or cut off, before its DELTA left): what we hold is stale until we cover
-      // what it advertises, and showing it would undo its deregistrations for a moment.
-      if (
-        transition !== undefined &&
-        transition.from !== undefined &&
-        !isVisibleState(transition.from) &&
-        covered !== undefined &&
-        (replica.origin(origin)?.covered ?? 0) < covered
-      ) {
-        catchingUp.set(origin, covered)
+      if (state === 'alive') {
+        const purgedGen = purged.get(origin)?.gen
+        if (purgedGen !== undefined && originGen >= purgedGen) purged.delete(origin)
+        // Before the fact makes the origin visible again: the claims we hold may be an older
+        // generation's, and showing them, even until the new one's state arrives, is a flap.
+        retire(origin, originGen)
+        const transition = liveness.fact(origin, state, originGen)
+        // Back from dead or left, the origin may have written what we never received (it was
+        // stopped, or cut off, before its DELTA left): what we hold is stale until we cover
+        // what it advertises, and showing it would undo its deregistrations for a moment.
+        if (
+          transition !== undefined &&
+          transition.from !== undefined &&
+          !isVisibleState(transition.from) &&
+          covered !== undefined &&
+          (replica.origin(origin)?.covered ?? 0) < covered
+        ) {
+          catchingUp.set(origin, covered)
+        }
+        onTransition(transition)
+        return
       }
-      onTransition(transition)
-    },
-
-    disconnected(origin) {
-      if (origin === nodeId) return
-      onTransition(liveness.disconnected(origin))
-    },
-
-    left(origin, originGen) {
-      if (origin === nodeId) return
-      // Hidden first (watchers see cause `left`), then the older generation is dropped.
-      catchingUp.delete(origin)
-      onTransition(liveness.left(origin, originGen))
+      // Hidden first (watchers see cause `left` or `expired`), then older generations dropped.
+      if (state === 'left') catchingUp.delete(origin)
+      onTransition(liveness.fact(origin, state, originGen))
       retire(origin, originGen)
     },
 

@@ -134,7 +134,8 @@ interface Entry {
   gen: number
   incarnation: number
   state: MemberState
-  alive: AliveRecord
+  /** Its latest ALIVE; undefined for a member we only know from its LEFT. */
+  alive: AliveRecord | undefined
   /** The record that put the member in its state (its ALIVE when alive). */
   record: MemberRecord
   since: number
@@ -246,8 +247,8 @@ export function createSwim(init: SwimInit): Swim {
       id: e.id,
       state: e.state,
       gen: e.gen,
-      name: e.alive.name,
-      addrs: e.alive.addrs,
+      name: e.alive?.name ?? '',
+      addrs: e.alive?.addrs ?? [],
     })
   }
 
@@ -373,7 +374,27 @@ export function createSwim(init: SwimInit): Swim {
 
   function applyLeft(record: MemberRecord & { kind: 'left' }): boolean {
     const e = entry(record.id)
-    if (e === undefined || record.gen < e.gen || e.state === 'left') return false
+    if (e === undefined) {
+      // Signed by the member itself, so it counts even before its ALIVE reached us (a node
+      // that leaves right after joining): its claims must go as `left`, not linger.
+      const fresh: Entry = {
+        id: record.id,
+        gen: record.gen,
+        incarnation: record.incarnation,
+        state: 'left',
+        alive: undefined,
+        record,
+        since: now(),
+        suspicion: undefined,
+      }
+      entries.set(record.id, fresh)
+      mutableIds().push(record.id)
+      down.add(record.id)
+      order.size = -1
+      fact(fresh)
+      return true
+    }
+    if (record.gen < e.gen || e.state === 'left') return false
     if (record.gen > e.gen) {
       e.gen = record.gen
       e.incarnation = record.incarnation
@@ -516,7 +537,7 @@ export function createSwim(init: SwimInit): Swim {
       if (id === self) continue
       const e = entry(id)
       if (e === undefined) continue
-      records.push(e.alive)
+      if (e.alive !== undefined) records.push(e.alive)
       if (e.record !== e.alive) records.push(e.record)
     }
     send(to, { kind: 'state', reply, records })
@@ -706,8 +727,8 @@ export function createSwim(init: SwimInit): Swim {
       state: e.state,
       gen: e.gen,
       incarnation: e.incarnation,
-      name: e.alive.name,
-      addrs: e.alive.addrs,
+      name: e.alive?.name ?? '',
+      addrs: e.alive?.addrs ?? [],
       since: e.since,
     }
   }

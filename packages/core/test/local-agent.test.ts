@@ -1,9 +1,7 @@
-import { agentComplianceSuite } from '@grapevine/core/testing'
 import { describe, expect, it } from 'vitest'
 import { createLocalAgent } from '../src/local-agent.js'
 
-agentComplianceSuite('local agent', async () => ({ agent: createLocalAgent() }))
-
+// The Agent compliance suite runs on the local agent in packages/compliance/test.
 describe('local agent specifics', () => {
   it('uses the given node id and clock, and reports itself as the only member', async () => {
     let time = 0

@@ -255,51 +255,44 @@ describe('registry node: remote input', () => {
   })
 })
 
-describe('registry node: liveness', () => {
+describe('registry node: membership facts', () => {
   function setup() {
     const c = cluster()
     const a = c.node('A')
     const b = c.node('B')
     a.applyDelta(b.register({ id: 'b1', name: 'svc' }).delta)
-    a.heard('B', 1, 1)
+    a.memberFact('B', 'alive', 1)
     const seen = c.record(a)
     return { ...c, a, b, seen }
   }
 
-  it('hides a dead origin’s instances (expired) and shows them again when it speaks', () => {
-    const { a, clock, seen } = setup()
-    clock.time += timings.suspectAfter + 1
-    expect(a.tick()).toEqual([{ origin: 'B', from: 'alive', to: 'suspect' }])
+  it('hides a dead origin’s instances (expired) and shows them again when it is alive', () => {
+    const { a, seen } = setup()
+    a.memberFact('B', 'suspect', 1)
     expect(a.getService('svc')).toHaveLength(1)
-    clock.time += timings.deadAfter
-    expect(a.tick()).toEqual([{ origin: 'B', from: 'suspect', to: 'dead' }])
+    a.memberFact('B', 'dead', 1)
     expect(a.getService('svc')).toEqual([])
-    a.heard('B', 1, 2)
+    a.memberFact('B', 'alive', 1)
     expect(a.getService('svc')).toHaveLength(1)
     expect(seen).toEqual(['delete:expired:b1@B', 'add:registered:b1@B'])
   })
 
-  it('hides instances of an origin that left (left) and of a closed connection (expired)', () => {
-    const { a, clock, seen } = setup()
-    a.disconnected('B')
-    expect(a.getService('svc')).toHaveLength(1) // suspect only
-    clock.time += timings.suspectAfter
-    a.tick()
+  it('hides instances of an origin that left (left), and ignores facts of older generations', () => {
+    const { a, seen } = setup()
+    a.memberFact('B', 'left', 1)
     expect(a.getService('svc')).toEqual([])
-    a.heard('B', 1, 2)
-    a.left('B', 1)
+    a.memberFact('B', 'alive', 0)
     expect(a.getService('svc')).toEqual([])
-    expect(seen).toEqual(['delete:expired:b1@B', 'add:registered:b1@B', 'delete:left:b1@B'])
+    expect(seen).toEqual(['delete:left:b1@B'])
   })
 
-  // Finding 9: after a kill -9 and restart, the new generation's first heartbeat showed the old
+  // Finding 9: after a kill -9 and restart, the new generation's first ALIVE showed the old
   // generation's claims again (added, then deleted as expired, then added back).
   it('a new generation never revives the claims of an older one it replaces', () => {
     const { a, clock, seen } = setup()
-    clock.time += timings.deadAfter + 1
-    a.tick()
+    a.memberFact('B', 'dead', 1)
     expect(seen).toEqual(['delete:expired:b1@B'])
-    a.heard('B', 2, 1)
+    a.memberFact('B', 'alive', 2)
     expect(a.getService('svc')).toEqual([])
     expect(a.replica.origin('B')?.gen).toBe(2)
     // What the new generation announces is what shows, once.
@@ -314,14 +307,13 @@ describe('registry node: liveness', () => {
   })
 
   it('older-generation claims synced back after a newer generation spoke stay hidden', () => {
-    const { a, b, clock, seen } = setup()
+    const { a, b, seen } = setup()
     const stale = b.replica.partsFor({}, 1 << 20)
-    clock.time += timings.deadAfter + 1
-    a.tick()
-    a.heard('B', 2, 1)
+    a.memberFact('B', 'dead', 1)
+    a.memberFact('B', 'alive', 2)
     for (const part of stale) a.applyPart(part)
-    a.left('B', 2)
-    a.heard('B', 3, 1)
+    a.memberFact('B', 'left', 2)
+    a.memberFact('B', 'alive', 3)
     for (const part of stale) a.applyPart(part)
     expect(a.getService('svc')).toEqual([])
     expect(seen).toEqual(['delete:expired:b1@B'])
@@ -331,33 +323,31 @@ describe('registry node: liveness', () => {
   // sent) came back with the same generation, and peers showed the deregistered instance again
   // until the DELTA arrived.
   it('an origin back from dead shows its claims only once caught up with what it advertises', () => {
-    const { a, b, clock, seen } = setup()
+    const { a, b, seen } = setup()
     a.applyDelta(b.register({ id: 'b2', name: 'svc' }).delta)
-    clock.time += timings.deadAfter + 1
-    a.tick()
+    a.memberFact('B', 'dead', 1)
     const missed = b.deregister('b1') // never reached A before B stopped
-    a.heard('B', 1, 2, missed.toSeq)
+    a.memberFact('B', 'alive', 1, missed.toSeq)
     expect(a.getService('svc')).toEqual([])
-    a.heard('B', 1, 3, missed.toSeq)
+    a.memberFact('B', 'alive', 1, missed.toSeq)
     expect(a.getService('svc')).toEqual([])
     a.applyDelta(missed)
     expect(a.getService('svc').map((i) => i.id)).toEqual(['b2'])
     expect(seen.filter((e) => e.startsWith('add') && e.includes('b1'))).toEqual([])
   })
 
-  it('a LEAVE of a newer generation drops the older generation too', () => {
+  it('a LEFT of a newer generation drops the older generation too', () => {
     const { a, seen } = setup()
-    a.left('B', 2)
-    a.heard('B', 3, 1)
+    a.memberFact('B', 'left', 2)
+    a.memberFact('B', 'alive', 3)
     expect(a.getService('svc')).toEqual([])
     expect(seen).toEqual(['delete:left:b1@B'])
   })
 
-  it('purges an origin for good after purgeAfter', () => {
+  it('purges a dead origin for good purgeAfter after it died', () => {
     const { a, clock, seen } = setup()
-    clock.time += timings.deadAfter + 1
-    a.tick()
-    clock.time += timings.purgeAfter
+    a.memberFact('B', 'dead', 1)
+    clock.time += timings.purgeAfter + 1
     a.tick()
     expect(a.replica.origin('B')).toBeUndefined()
     expect(a.replica.size).toBe(0)
@@ -365,22 +355,23 @@ describe('registry node: liveness', () => {
     expect(seen).toEqual(['delete:expired:b1@B'])
   })
 
-  it('drops a purged origin’s claims that a peer syncs back, until the origin speaks again', () => {
+  it('drops a purged origin’s claims that a peer syncs back, until it is alive again', () => {
     const { a, b, clock } = setup()
     const stale = b.replica.partsFor({}, 1 << 20)
-    clock.time += timings.deadAfter + timings.purgeAfter + 1
+    a.memberFact('B', 'dead', 1)
+    clock.time += timings.purgeAfter + 1
     a.tick()
     a.tick()
     expect(a.replica.origin('B')).toBeUndefined()
     for (const part of stale) a.applyPart(part)
     expect(a.replica.size).toBe(0)
     expect(a.getService('svc')).toEqual([])
-    a.heard('B', 1, 9)
+    a.memberFact('B', 'alive', 1)
     for (const part of stale) a.applyPart(part)
     expect(a.getService('svc').map((i) => i.id)).toEqual(['b1'])
   })
 
-  it('expires relayed claims of an origin it never heard from', () => {
+  it('expires relayed claims of an origin membership never confirmed', () => {
     const c = cluster()
     const a = c.node('A')
     const b = c.node('B')
@@ -393,12 +384,23 @@ describe('registry node: liveness', () => {
     expect(a.getService('svc')).toEqual([])
   })
 
+  it('keeps relayed claims visible once membership confirms the origin alive', () => {
+    const c = cluster()
+    const a = c.node('A')
+    const b = c.node('B')
+    b.register({ id: 'late', name: 'svc' })
+    for (const part of b.replica.partsFor({}, 1 << 20)) a.applyPart(part)
+    a.memberFact('B', 'alive', 1)
+    c.clock.time += timings.deadAfter + 1
+    a.tick()
+    expect(a.getService('svc').map((i) => i.id)).toEqual(['late'])
+  })
+
   it('never judges itself: its own claims stay visible', () => {
     const { a, clock } = setup()
     a.register({ id: 'own', name: 'mine' })
-    a.heard('A', 1, 1)
-    a.disconnected('A')
-    a.left('A', 1)
+    a.memberFact('A', 'dead', 1)
+    a.memberFact('A', 'left', 1)
     clock.time += timings.purgeAfter * 2
     a.tick()
     expect(a.getService('mine').map((i) => i.id)).toEqual(['own'])
@@ -408,11 +410,9 @@ describe('registry node: liveness', () => {
   it('collects tombstones on tick once their TTL ran out', () => {
     const { a, clock } = setup()
     const { id } = a.register({ name: 'mine' })
-    a.heard('B', 1, 2)
     a.deregister(id)
     expect(a.replica.size).toBe(2)
     clock.time += timings.tombstoneTtl + 1
-    a.heard('B', 1, 3)
     a.tick()
     expect(a.replica.size).toBe(1)
   })

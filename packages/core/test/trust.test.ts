@@ -81,8 +81,9 @@ describe('origins and replies (finding 2)', () => {
     const clock = manualClock(1_000)
     const node = createRegistryNode({ nodeId: 'me', gen: 1, now: clock.now, timings })
     node.applyDelta(deltaOf([live('B', 'b1', 1)]))
-    node.heard('B', 1, 1)
-    clock.advance(timings.deadAfter + timings.purgeAfter + 1)
+    node.memberFact('B', 'alive', 1)
+    node.memberFact('B', 'dead', 1)
+    clock.advance(timings.purgeAfter + 1)
     node.tick()
     node.tick()
     // Purged: the purged generation's claims are refused when a peer syncs them back.

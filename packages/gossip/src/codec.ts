@@ -3,6 +3,7 @@ import { Packr, Unpackr } from 'msgpackr'
 import { DecodeError, MessageTooLargeError } from './errors.js'
 import { MessageType, type PubsubMessage, type SyncFrame, WIRE_LIMITS } from './messages.js'
 import { type SchemaDrops, validatePubsubMessage, validateSyncFrame } from './schema.js'
+import { recordMessageToWire } from './swim-wire.js'
 
 /**
  * msgpack encoding of every message. Records (msgpackr's shared-structure extension) are off
@@ -39,6 +40,7 @@ function compactClaims<T extends { claims: readonly Claim[]; seal?: Seal }>(hold
 
 function compact(message: PubsubMessage | SyncFrame): object {
   if (message.t === MessageType.DELTA) return compactClaims(message)
+  if ('record' in message) return recordMessageToWire(message)
   if (message.t === MessageType.ACK || message.t === MessageType.ACK2) {
     return { ...message, parts: message.parts.map((part) => compactClaims(part)) }
   }
@@ -75,7 +77,7 @@ function decode<T>(
   return validate(value, drops)
 }
 
-/** Encodes a DELTA, HEARTBEAT or LEAVE; throws `MessageTooLargeError` over 64 KiB. */
+/** Encodes a DELTA or a member record; throws `MessageTooLargeError` over 64 KiB. */
 export function encodePubsubMessage(message: PubsubMessage): Uint8Array {
   return encode(message, WIRE_LIMITS.pubsubMessageBytes)
 }

@@ -17,6 +17,8 @@ export type DropReason =
   | 'type'
   /** A pubsub message whose signer is not its `origin`. */
   | 'signer'
+  /** A member record whose signature is not its signer's. */
+  | 'signature'
   /** A message that claims to come from this node but was not published here. */
   | 'self'
   /** Dropped on purpose by fault injection (`faults.dropDeltas`), to test anti-entropy. */
@@ -66,7 +68,7 @@ export class ClusterKeyError extends GrapevineError {
   constructor(reason: string) {
     super(
       ClusterKeyError.code,
-      `invalid cluster key: ${reason}; create one with generateClusterKey()`,
+      `invalid cluster key: ${reason}; create one with \`grapevine keygen\` (generateClusterKey() in code)`,
     )
   }
 }

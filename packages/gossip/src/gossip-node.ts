@@ -1,18 +1,31 @@
-import { AgentStoppedError, type Delta, type Member, type RegistryNode } from '@grapevine/core'
+import { hostname } from 'node:os'
+import {
+  AgentStoppedError,
+  type Delta,
+  type Member,
+  type RegistryNode,
+  type SwimTimings,
+} from '@grapevine/core'
 import type { PeerId } from '@libp2p/interface'
 import type { Host } from './host.js'
 import { listMembers } from './members.js'
+import type { Membership } from './membership.js'
 import { clusterTopic } from './messages.js'
 import { createNetworkCounters, type NetworkStats } from './network-stats.js'
 import { createPeerKeeper } from './peer-keeper.js'
 import { createPubsubChannel, lacks, type OriginAdvert } from './pubsub-channel.js'
 import { createReadyTracker } from './ready-tracker.js'
+import { createSwimMembership } from './swim-membership.js'
 import { createSyncProtocol, type SyncProtocolInit } from './sync-protocol.js'
 import { createSyncScheduler } from './sync-scheduler.js'
 
 export interface GossipNodeInit {
-  /** Heartbeat period, in ms (from the profile; the registry's liveness expects it). */
-  heartbeatInterval: number
+  /** Membership (SWIM) timings, from the profile. */
+  membership: SwimTimings
+  /** Dead and left members are forgotten after this many ms (the profile's `purgeAfter`). */
+  purgeAfter: number
+  /** This node's name, carried in its ALIVE and shown in `members()`. @default os.hostname() */
+  nodeName?: string
   /** Mean period of anti-entropy with one random peer, in ms (jittered ±25%). */
   syncInterval: number
   /** The registry's monotonic clock (for `members()`). @default performance.now */
@@ -34,29 +47,27 @@ export interface GossipNodeInit {
    * @default 0 without bootstrap and mDNS, 1_500 with mDNS only, undefined with bootstrap
    */
   readyIdleGrace?: number
-  /** After LEAVE, how long `leave()` may wait for it and the tombstones to reach peers, in ms. @default 2_000 */
+  /** After LEFT, how long `leave()` may wait for it and the tombstones to reach peers, in ms. @default 2_000 */
   leaveTimeout?: number
   /**
-   * Direct connections this node keeps to members it hears of (see `peer-keeper.ts`); a crash
-   * is noticed within ~1 s by connected peers, by lease expiry (`deadAfter`) by the others.
-   * 0 leaves the topology to bootstrap and discovery. @default 16
+   * Direct connections this node keeps to members (see `peer-keeper.ts`), dialed at the
+   * addresses of their ALIVE records; gossipsub's mesh and sync run over them. Probes dial
+   * other members on demand. 0 leaves the topology to bootstrap and discovery. @default 16
    */
   maxPeers?: number
-  /** See `PubsubChannelInit.addressEvery`. @default 4 */
-  addressEvery?: number
   /** Fault injection for tests and chaos experiments; see `PubsubChannelInit.dropDeltas`. */
   faults?: { dropDeltas?: number }
-  /** This node's name for people (`--node-name`), shown in `members()`. @default the peer id */
-  nodeName?: string
 }
 
 export interface GossipNodeComponents {
   registry: RegistryNode
   /** The host; the gossip node starts it and stops it. */
   host: Host
+  /** Membership behind the seam. @default SWIM on the host (`createSwimMembership`) */
+  membership?: Membership
 }
 
-/** A registry node on the network: pubsub fast path, sync, liveness timers. */
+/** A registry node on the network: pubsub fast path, sync, membership. */
 export interface GossipNode {
   readonly peerId: string
   /** Multiaddrs where peers can dial this node. */
@@ -68,23 +79,18 @@ export interface GossipNode {
   publish(delta: Delta): void
   /** Runs a sync session with a connected peer now (joins one already running). */
   pull(peer: string): Promise<void>
-  /** Sends LEAVE, then `delta` (this node's tombstones), waits (bounded) for both to spread, stops. */
+  /** Floods LEFT, then `delta` (this node's tombstones), waits (bounded) for both to spread, stops. */
   leave(delta?: Delta): Promise<void>
   /** Stops without telling anyone; peers notice the closed connections. */
   stop(): Promise<void>
-  /** This node and every origin its liveness knows. */
+  /** This node and every member membership knows. */
   members(): Member[]
+  readonly membership: Membership
   stats(): NetworkStats
 }
 
-/**
- * How often the gossip node drives the registry's liveness: twice per heartbeat, so a lease
- * runs out at most half a heartbeat late. The registry node should be created with it as
- * `tickInterval`, so that it can tell its own stalls from its peers' silence.
- */
-export function livenessTickInterval(heartbeatInterval: number): number {
-  return Math.max(10, heartbeatInterval / 2)
-}
+/** How often the registry's own timer runs, in ms (see `tick`). */
+const REGISTRY_TICK_MS = 250
 
 /** Waits for `work` at most `ms` milliseconds, without leaving a timer behind. */
 async function settleWithin(work: Promise<unknown>, ms: number): Promise<void> {
@@ -142,18 +148,16 @@ export function createGossipNode(
       log,
     },
   )
-  // Addresses members announced in their HEARTBEATs; pruned with the liveness records.
-  const announced = new Map<string, readonly string[]>()
   const keeper = createPeerKeeper(
-    { maxPeers: init.maxPeers ?? 16, interval: init.heartbeatInterval },
+    { maxPeers: init.maxPeers ?? 16, interval: init.membership.probeInterval * 4 },
     {
       self,
       connectedPeers: () => host.connectedPeers(),
       members: () =>
-        [...announced].flatMap(([id, addresses]) => {
-          const state = registry.liveness.state(id)
-          return state === 'alive' || state === 'suspect' ? [{ id, addresses }] : []
-        }),
+        membership
+          .members()
+          .filter((member) => member.state === 'alive' || member.state === 'suspect')
+          .map((member) => ({ id: member.id, addresses: member.addrs })),
       dial: (address) => host.dial(address),
       log,
     },
@@ -162,24 +166,43 @@ export function createGossipNode(
   const channel = createPubsubChannel(
     {
       cluster: host.cluster,
-      heartbeatInterval: init.heartbeatInterval,
       ...(init.batchDelay === undefined ? {} : { batchDelay: init.batchDelay }),
-      ...(init.addressEvery === undefined ? {} : { addressEvery: init.addressEvery }),
       ...(init.faults?.dropDeltas === undefined ? {} : { dropDeltas: init.faults.dropDeltas }),
     },
     {
       host,
       registry,
       counters,
-      announced: (origin, addresses) => {
-        const isNew = !announced.has(origin)
-        announced.set(origin, addresses)
-        if (isNew) keeper.poke()
-      },
+      record: (record) => membership.record(record),
       behind: (advert: OriginAdvert, relay: string) =>
         scheduler.pullLater(relay, advert.origin, () => lacks(registry.replica, advert)),
     },
   )
+
+  const membership: Membership =
+    components.membership ??
+    createSwimMembership(
+      {
+        timings: init.membership,
+        gen: registry.gen,
+        name: init.nodeName ?? hostname(),
+        purgeAfter: init.purgeAfter,
+        now,
+      },
+      {
+        host,
+        signer: host.signing.signer,
+        verifier: host.verifier,
+        counters,
+        publish: (record) => channel.publishRecord(record),
+      },
+    )
+  // The registry learns membership only as facts.
+  const unsubscribe = membership.on('change', (fact) => {
+    log('member %s (%s): %s at gen %d', fact.id, fact.name, fact.state, fact.gen)
+    registry.memberFact(fact.id, fact.state, fact.gen)
+    if (fact.state === 'alive') keeper.poke()
+  })
 
   let ticker: ReturnType<typeof setInterval> | undefined
   let state: 'new' | 'running' | 'stopped' = 'new'
@@ -187,14 +210,16 @@ export function createGossipNode(
   const onConnect = (event: CustomEvent<PeerId>): void => {
     const peer = event.detail.toString()
     tracker.connected(peer)
+    membership.connected(peer)
     // Both ends see the connection; the lower id starts so that it is synced once, not twice.
     if (self < peer) void scheduler.syncNow(peer)
   }
   const onDisconnect = (event: CustomEvent<PeerId>): void => {
     const peer = event.detail.toString()
     tracker.disconnected(peer)
-    // The fast path for a crashed process: its TCP connection resets at once.
-    registry.disconnected(peer)
+    // The fast path for a crashed process: its TCP connection resets at once, and membership
+    // probes it now (the redial is refused) instead of in its turn.
+    membership.disconnected(peer)
   }
   const onSubscription = (
     event: CustomEvent<{ peerId: PeerId; subscriptions: { topic: string; subscribe: boolean }[] }>,
@@ -206,17 +231,16 @@ export function createGossipNode(
     if (self < peer) scheduler.syncSoon(peer)
   }
 
+  // The registry's own clock: unconfirmed origins, purges, tombstone GC. Membership has its
+  // own timer; this one runs at a leisurely pace.
   function tick(): void {
     try {
       for (const transition of registry.tick()) {
-        log('member %s: %s → %s', transition.origin, transition.from, transition.to)
+        log('origin %s: %s → %s', transition.origin, transition.from, transition.to)
       }
     } catch (err) {
-      // A bug in the engine must not kill the timer that expires dead members.
+      // A bug in the engine must not kill the timer that expires and purges origins.
       log.error('registry tick failed: %s', (err as Error).message)
-    }
-    for (const origin of announced.keys()) {
-      if (registry.liveness.state(origin) === undefined) announced.delete(origin)
     }
   }
 
@@ -228,7 +252,9 @@ export function createGossipNode(
     tracker.stop()
     scheduler.stop()
     keeper.stop()
+    unsubscribe()
     if (!wasRunning) return
+    await membership.stop()
     channel.stop()
     host.libp2p.removeEventListener('peer:connect', onConnect)
     host.libp2p.removeEventListener('peer:disconnect', onDisconnect)
@@ -254,10 +280,11 @@ export function createGossipNode(
       await host.start()
       await protocol.start()
       channel.start()
+      await membership.start()
       tracker.start()
       scheduler.start()
       if ((init.maxPeers ?? 16) > 0) keeper.start()
-      ticker = setInterval(tick, livenessTickInterval(init.heartbeatInterval))
+      ticker = setInterval(tick, REGISTRY_TICK_MS)
     },
 
     publish(delta) {
@@ -268,9 +295,10 @@ export function createGossipNode(
 
     async leave(delta) {
       if (state !== 'running') return stop()
+      await membership.leave()
       await channel.leave(delta)
       // A sync round trip with each peer is the barrier: the ACK comes back on the same
-      // connection after our DELTA and LEAVE, and the ACK2 carries any tombstone they missed.
+      // connection after our DELTA and LEFT, and the ACK2 carries any tombstone they missed.
       const barriers = host.connectedPeers().map((peer) => scheduler.syncNow(peer))
       await settleWithin(Promise.allSettled(barriers), init.leaveTimeout ?? 2_000)
       await stop()
@@ -284,13 +312,14 @@ export function createGossipNode(
           id: self,
           gen: registry.gen,
           addresses: host.addresses(),
-          ...(init.nodeName !== undefined && { name: init.nodeName }),
+          name: init.nodeName ?? hostname(),
         },
-        liveness: registry.liveness,
+        members: membership.members(),
         now: now(),
-        addressesOf: (id) => announced.get(id) ?? host.peerAddresses(id),
+        addressesOf: (id) => host.peerAddresses(id),
       }),
 
+    membership,
     stats: () => counters.snapshot(),
   }
 }

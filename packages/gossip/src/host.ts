@@ -67,8 +67,8 @@ export interface HostInit {
   /** @default 100 */
   maxConnections?: number
   /**
-   * How often libp2p pings each connection, in ms; 0 turns the monitor off. Heartbeats already
-   * detect a silent node, so the monitor is only there to reap half-open connections (a peer
+   * How often libp2p pings each connection, in ms; 0 turns the monitor off. Membership probes
+   * already detect a silent node, so the monitor is only there to reap half-open connections (a peer
    * that vanished without a FIN: power loss, a cut cable), which TCP would keep for minutes.
    * libp2p's 10 s default is most of the idle CPU of a 60-node cluster; 30 s costs a third.
    * @default 30_000
@@ -95,6 +95,8 @@ export interface HostInit {
 /** A started-on-demand libp2p node with Grapevine's transport, security and pubsub settings. */
 export interface Host {
   readonly peerId: string
+  /** The node's identity key. */
+  readonly privateKey: PrivateKey
   readonly cluster: string
   readonly libp2p: HostLibp2p
   readonly log: Logger
@@ -173,7 +175,7 @@ export async function createHost(init: HostInit): Promise<Host> {
       identify: identify(),
       pubsub: gossipsub({
         globalSignaturePolicy: 'StrictSign',
-        // Our own first messages (HEARTBEAT, DELTA) may go out before any peer subscribed;
+        // Our own first messages (ALIVE, DELTA) may go out before any peer subscribed;
         // they are not lost, since anti-entropy resends state, so never throw on them.
         allowPublishToZeroTopicPeers: true,
         emitSelf: false,
@@ -191,6 +193,7 @@ export async function createHost(init: HostInit): Promise<Host> {
 
   return {
     peerId: libp2p.peerId.toString(),
+    privateKey,
     cluster,
     libp2p,
     log,

@@ -1,15 +1,17 @@
 /**
  * @grapevine/gossip — Grapevine on the network. It puts a core `RegistryNode` on libp2p
  * (TCP, Noise, Yamux, optional private-network key): the node's writes travel as signed
- * DELTAs on a gossipsub topic, HEARTBEATs drive the registry's liveness, a Scuttlebutt sync
- * protocol over direct streams repairs anything pubsub lost and catches up joiners, and a
- * closed connection tells the registry at once that a peer may have crashed.
+ * DELTAs on a gossipsub topic, SWIM membership (probes over direct streams, signed member
+ * records) tells the registry which origins are alive, suspect, dead or left, and a
+ * Scuttlebutt sync protocol over direct streams repairs anything pubsub lost and catches up
+ * joiners. A closed connection makes membership probe the peer at once, so a crash is known
+ * everywhere within about a second.
  *
  * ```ts
  * const privateKey = await generatePrivateKey()
  * const host = await createHost({ cluster: 'demo', privateKey, mdns: false, bootstrap })
  * const registry = createRegistryNode({ nodeId: host.peerId, gen, now, timings })
- * const node = createGossipNode({ ...timings }, { registry, host })
+ * const node = createGossipNode({ ...timings, membership: timings }, { registry, host })
  * await node.start()
  * await node.ready
  * node.publish(registry.register({ name: 'api' }).delta)
@@ -40,7 +42,6 @@ export {
   type GossipNode,
   type GossipNodeComponents,
   type GossipNodeInit,
-  livenessTickInterval,
 } from './gossip-node.js'
 export { createHost, type Host, type HostInit, type HostLibp2p, type HostServices } from './host.js'
 export {
@@ -50,16 +51,22 @@ export {
   peerIdOf,
   unmarshalPrivateKey,
 } from './identity.js'
+export type {
+  MemberInfo,
+  Membership,
+  MembershipEvents,
+  MembershipStats,
+} from './membership.js'
 export {
   type Ack2Message,
   type AckMessage,
   clusterTopic,
   type DeltaMessage,
-  type HeartbeatMessage,
-  type LeaveMessage,
+  type MemberRecordMessage,
   MessageType,
   PROTOCOL_VERSION,
   type PubsubMessage,
+  SWIM_PROTOCOL,
   SYNC_PROTOCOL,
   type SyncFrame,
   type SynMessage,
@@ -68,4 +75,10 @@ export {
 export type { NetworkStats } from './network-stats.js'
 export type { RedialInit } from './peer-dialer.js'
 export { createRecordSigner, createRecordVerifier } from './record-signing.js'
+export {
+  createSwimMembership,
+  type SwimMembershipComponents,
+  type SwimMembershipInit,
+} from './swim-membership.js'
+export { decodeSwimFrame, encodeSwimFrame } from './swim-wire.js'
 export type { SyncProtocolInit, SyncResult } from './sync-protocol.js'

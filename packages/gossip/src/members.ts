@@ -1,27 +1,27 @@
-import type { Liveness, Member } from '@grapevine/core'
+import type { Member } from '@grapevine/core'
+import type { MemberInfo } from './membership.js'
 
 export interface MemberListInput {
   readonly self: {
     readonly id: string
     readonly gen: number
     readonly addresses: string[]
-    /** This node's name (`nodeName`); other members' names come with SWIM's ALIVE. */
-    readonly name?: string
+    readonly name: string
   }
-  readonly liveness: Liveness
-  /** The registry's monotonic clock. */
+  readonly members: readonly MemberInfo[]
+  /** Monotonic ms, the clock of `MemberInfo.since`. */
   readonly now: number
-  /** Where a member can be reached: what it announced, else our connections to it. */
+  /** Where a member can be reached when it announced nothing: our connections to it. */
   addressesOf(id: string): readonly string[]
 }
 
-/** `members()`: this node first, then every origin its liveness has a record of. */
+/** `members()`: this node first, then every member membership knows. */
 export function listMembers(input: MemberListInput): Member[] {
-  const { self, liveness, now } = input
+  const { self, now } = input
   const members: Member[] = [
     {
       id: self.id,
-      ...(self.name !== undefined && { name: self.name }),
+      name: self.name,
       addresses: self.addresses,
       state: 'alive',
       gen: self.gen,
@@ -29,15 +29,16 @@ export function listMembers(input: MemberListInput): Member[] {
       self: true,
     },
   ]
-  for (const origin of liveness.origins()) {
-    if (origin === self.id) continue
-    const lastHeard = liveness.lastHeard(origin)
+  for (const member of input.members) {
+    if (member.id === self.id) continue
     members.push({
-      id: origin,
-      addresses: input.addressesOf(origin),
-      state: liveness.state(origin) ?? 'dead',
-      gen: liveness.gen(origin) ?? 0,
-      lastHeardMsAgo: lastHeard === undefined ? null : Math.max(0, Math.round(now - lastHeard)),
+      id: member.id,
+      name: member.name,
+      addresses: member.addrs.length > 0 ? member.addrs : input.addressesOf(member.id),
+      state: member.state,
+      gen: member.gen,
+      // Membership does not time silence: this is how long the member has been in its state.
+      lastHeardMsAgo: Math.max(0, Math.round(now - member.since)),
       self: false,
     })
   }

@@ -1,7 +1,7 @@
-import type { Claim, Digest, Seal, SyncPart } from '@grapevine/core'
+import type { Claim, Digest, MemberRecord, Seal, SyncPart } from '@grapevine/core'
 
 /**
- * The Grapevine wire protocol, version 1 (DESIGN.md, "Wire"). Every message is a msgpack map
+ * The Grapevine wire protocol, version 2 (DESIGN.md, "Wire"). Every message is a msgpack map
  * with the protocol version `v` and the message type `t`. The wire is a contract: change a
  * shape only together with `PROTOCOL_VERSION`, the pubsub topic and the sync protocol id.
  */
@@ -16,16 +16,32 @@ export const PROTOCOL_VERSION = 2
 export const MessageType = {
   /** pubsub: an origin's batched writes */
   DELTA: 1,
-  /** pubsub: an origin is alive, and how far its writes go */
-  HEARTBEAT: 2,
-  /** pubsub: an origin leaves gracefully */
-  LEAVE: 3,
+  // 2 and 3 were HEARTBEAT and LEAVE (protocol 1), retired by membership: never reuse them.
   /** sync: the initiator's digest */
   SYN: 4,
   /** sync: what the initiator lacks, and the responder's digest */
   ACK: 5,
   /** sync: what the responder lacks */
   ACK2: 6,
+  // 10–19: records and seals (trust). 20–29: membership (SWIM), below.
+  /** swim stream: are you alive? */
+  PING: 20,
+  /** swim stream: yes (answers a PING, or relays an indirect one) */
+  PING_ACK: 21,
+  /** swim stream: please ping `target` for me */
+  PING_REQ: 22,
+  /** swim stream: I pinged `target` for you and got no answer */
+  PING_NACK: 23,
+  /** swim stream: the sender's whole member table (push-pull) */
+  MEMBERS: 24,
+  /** member record (pubsub, piggybacked, in MEMBERS): a member is alive, signed by itself */
+  ALIVE: 25,
+  /** member record: a member is suspected, signed by the accuser */
+  SUSPECT: 26,
+  /** member record: a member is dead, signed by the member that declared it */
+  DEAD: 27,
+  /** member record: a member left, signed by itself */
+  LEFT: 28,
 } as const
 export type MessageType = (typeof MessageType)[keyof typeof MessageType]
 
@@ -51,17 +67,27 @@ export const WIRE_LIMITS = {
   originLength: 256,
   /** Longest cluster name. */
   clusterLength: 64,
-  /** Most addresses in one HEARTBEAT. */
-  heartbeatAddresses: 4,
-  /** Longest address in a HEARTBEAT. */
+  /** Most addresses in one ALIVE. */
+  aliveAddresses: 4,
+  /** Longest address in an ALIVE. */
   addressLength: 256,
+  /** Longest node name in an ALIVE (a DNS host name is at most 253). */
+  nameLength: 253,
+  /** Longest signature of a member record (Ed25519: 64 bytes). */
+  memberSignatureBytes: 128,
+  /** Largest frame on the swim stream (a MEMBERS table of a large cluster). */
+  swimFrameBytes: 4 * 1024 * 1024,
+  /** Most records piggybacked on one PING, PING_ACK, PING_REQ or PING_NACK. */
+  piggybackRecords: 16,
+  /** Most records in one MEMBERS table (two per member at most). */
+  membersRecords: 2 * 16_384,
 } as const
 
 /**
- * `DELTA`: an origin's writes `fromSeq..toSeq` (contiguous), claims in ascending seq.
- * `hbSeq` is the origin's liveness counter, shared with HEARTBEAT (every DELTA and HEARTBEAT
- * takes the next value), so that a DELTA is fresh evidence the origin is alive and a replayed
- * one is not (liveness only counts advancing `(gen, hbSeq)`).
+ * `DELTA`: an origin's writes `fromSeq..toSeq` (contiguous), claims in ascending seq. Its
+ * `toSeq` is the origin's `covered` advert: a receiver that holds less pulls by sync. `hbSeq`
+ * counts the origin's DELTAs (protocol 1 shared it with HEARTBEAT); membership, not DELTAs,
+ * decides whether the origin is alive.
  */
 export interface DeltaMessage {
   readonly v: number
@@ -77,29 +103,18 @@ export interface DeltaMessage {
 }
 
 /**
- * `HEARTBEAT`: sent every `heartbeatInterval`; `covered` is the origin's own last published
- * seq, so a receiver that holds less knows it missed a DELTA and pulls the origin by sync.
- * `addrs` (optional, in the first heartbeats and then every few) are multiaddrs where the
- * origin can be dialed: nodes connect directly to the members they hear of, so that a crash
- * is seen by everyone through a closed connection rather than by lease expiry.
+ * A member record on the pubsub topic (ALIVE, SUSPECT, DEAD or LEFT; see `swim-wire.ts` for
+ * its fields). Only the record's signer publishes it there: the member itself for ALIVE and
+ * LEFT, the accuser for SUSPECT and DEAD.
  */
-export interface HeartbeatMessage {
+export interface MemberRecordMessage {
   readonly v: number
-  readonly t: typeof MessageType.HEARTBEAT
-  readonly origin: string
-  readonly gen: number
-  readonly hbSeq: number
-  readonly covered: number
-  readonly addrs?: readonly string[]
-}
-
-/** `LEAVE`: the origin leaves gracefully, after publishing its tombstones up to `covered`. */
-export interface LeaveMessage {
-  readonly v: number
-  readonly t: typeof MessageType.LEAVE
-  readonly origin: string
-  readonly gen: number
-  readonly covered: number
+  readonly t:
+    | typeof MessageType.ALIVE
+    | typeof MessageType.SUSPECT
+    | typeof MessageType.DEAD
+    | typeof MessageType.LEFT
+  readonly record: MemberRecord
 }
 
 /** `SYN`: opens a sync round with the initiator's digest. */
@@ -126,7 +141,7 @@ export interface Ack2Message {
 }
 
 /** What travels on the pubsub topic. */
-export type PubsubMessage = DeltaMessage | HeartbeatMessage | LeaveMessage
+export type PubsubMessage = DeltaMessage | MemberRecordMessage
 
 /** What travels on a sync stream. */
 export type SyncFrame = SynMessage | AckMessage | Ack2Message
@@ -138,3 +153,6 @@ export function clusterTopic(cluster: string): string {
 
 /** The stream protocol id of the sync protocol. */
 export const SYNC_PROTOCOL = '/grapevine/sync/2.0.0'
+
+/** The stream protocol id of membership probes (PING, PING_ACK, PING_REQ, PING_NACK, MEMBERS). */
+export const SWIM_PROTOCOL = '/grapevine/swim/2.0.0'

@@ -6,7 +6,7 @@ import { WIRE_LIMITS } from './messages.js'
  * Keeps direct connections to the members this node hears of, up to `maxPeers`. Bootstrap
  * gives a star (everyone dials the same few nodes); a crash is only seen at once by peers
  * connected to the crashed node, everyone else waits for its lease to run out. Members
- * announce their addresses in HEARTBEATs, and this keeper dials them.
+ * announce their addresses in their ALIVE records, and this keeper dials them.
  */
 
 export interface PeerKeeperInit {
@@ -44,13 +44,13 @@ const isLoopback = (address: string): boolean =>
   address.startsWith('/ip4/127.') || address.startsWith('/ip6/::1/')
 
 /**
- * The addresses a node announces: at most `WIRE_LIMITS.heartbeatAddresses`, loopback only
+ * The addresses a node announces: at most `WIRE_LIMITS.aliveAddresses`, loopback only
  * when there is nothing else (a single-host cluster), each with the `/p2p/<id>` suffix.
  */
 export function addressesToAnnounce(addresses: readonly string[]): string[] {
   const fit = addresses.filter((address) => address.length <= WIRE_LIMITS.addressLength)
   const routable = fit.filter((address) => !isLoopback(address))
-  return (routable.length > 0 ? routable : fit).slice(0, WIRE_LIMITS.heartbeatAddresses)
+  return (routable.length > 0 ? routable : fit).slice(0, WIRE_LIMITS.aliveAddresses)
 }
 
 export function createPeerKeeper(

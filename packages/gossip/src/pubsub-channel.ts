@@ -1,5 +1,11 @@
 import type { GossipsubMessage } from '@chainsafe/libp2p-gossipsub'
-import type { Delta, RegistryNode, Replica } from '@grapevine/core'
+import {
+  type Delta,
+  type MemberRecord,
+  type RegistryNode,
+  type Replica,
+  signerOf,
+} from '@grapevine/core'
 import { type Message, type PeerId, TopicValidatorResult } from '@libp2p/interface'
 import { decodePubsubMessage, encodePubsubMessage } from './codec.js'
 import { createDeltaBatcher, type DeltaBatcher } from './delta-batcher.js'
@@ -8,33 +14,26 @@ import type { Host } from './host.js'
 import {
   clusterTopic,
   type DeltaMessage,
-  type HeartbeatMessage,
+  type MemberRecordMessage,
   MessageType,
   PROTOCOL_VERSION,
   type PubsubMessage,
 } from './messages.js'
 import type { NetworkCounters } from './network-stats.js'
-import { addressesToAnnounce } from './peer-keeper.js'
 import { createRateLimiter } from './rate-limiter.js'
 
 /**
- * The fast path: DELTA, HEARTBEAT and LEAVE on the cluster's gossipsub topic. Messages are
- * signed (StrictSign) and the topic validator accepts one only if its signer is its `origin`,
- * so no node can write, keep alive or retire another node's state. Whatever is lost here is
- * repaired by sync: a HEARTBEAT or a DELTA that reveals a hole asks for a pull.
+ * The fast path: DELTAs and member records on the cluster's gossipsub topic. Messages are
+ * signed (StrictSign) and the topic validator accepts one only if its signer is its author
+ * (a DELTA's `origin`, a record's signer), so no node can write or retire another node's
+ * state. Whatever is lost here is repaired: DELTAs by sync (a DELTA that reveals a hole asks
+ * for a pull), records by membership's piggyback and table exchanges.
  */
 
 export interface PubsubChannelInit {
   cluster: string
-  /** Period of HEARTBEAT, in ms (from the profile). */
-  heartbeatInterval: number
   /** See `DeltaBatcherInit.delay`. @default 5 */
   batchDelay?: number
-  /**
-   * Every how many HEARTBEATs this node's addresses ride along (and on the first three).
-   * Fewer means less traffic, more means joiners connect to everyone sooner. @default 4
-   */
-  addressEvery?: number
   /**
    * Fault injection for tests and chaos experiments: the share (0–1) of received DELTAs to
    * drop, as if gossip lost them. Sync must still bring every write. @default 0
@@ -71,8 +70,8 @@ export interface PubsubChannelComponents {
    * peer that delivered the message (connected, and so a candidate to pull from).
    */
   behind(advert: OriginAdvert, relay: string): void
-  /** Addresses an origin announced in its (signed) HEARTBEAT. */
-  announced?(origin: string, addresses: readonly string[]): void
+  /** A member record published by its signer (membership checks the signature). */
+  record(record: MemberRecord): void
 }
 
 export interface PubsubChannel {
@@ -82,8 +81,9 @@ export interface PubsubChannel {
   publish(delta: Delta): void
   /** Sends the pending batch and waits until every publish so far has been handed to peers. */
   flush(): Promise<void>
-  /** Flushes, then publishes LEAVE. */
-  /** Flushes pending writes, sends LEAVE, then the tombstones, and waits for the sends. */
+  /** Publishes a member record this node originated (membership's flood). */
+  publishRecord(record: MemberRecord): void
+  /** Flushes pending writes, then the tombstones, and waits for every send. */
   leave(tombstones?: Delta): Promise<void>
 }
 
@@ -100,13 +100,8 @@ export function createPubsubChannel(
   const accepted = new WeakMap<Message, PubsubMessage>()
   const inflight = new Set<Promise<void>>()
   let hbSeq = 0
-  let heartbeats = 0
-  const addressEvery = init.addressEvery ?? 4
   const dropDeltas = init.dropDeltas ?? 0
-  let heartbeatTimer: ReturnType<typeof setInterval> | undefined
   let running = false
-
-  const ownCovered = (): number => registry.replica.origin(self)?.covered ?? 0
 
   function send(message: PubsubMessage, bytes: Uint8Array): void {
     counters.sent(bytes.byteLength)
@@ -137,7 +132,7 @@ export function createPubsubChannel(
     } catch (err) {
       if (!(err instanceof MessageTooLargeError)) throw err
       if (delta.claims.length <= 1) {
-        // Peers see the hole through our next HEARTBEAT's `covered` and pull it by sync.
+        // Peers see the hole through our next DELTA or digest and pull it by sync.
         counters.drop('oversize', self, `own claim of ${err.bytes} bytes left to sync`)
         return
       }
@@ -152,24 +147,6 @@ export function createPubsubChannel(
     init.batchDelay === undefined ? {} : { delay: init.batchDelay },
     { send: (deltas) => deltas.forEach(sendDelta) },
   )
-
-  function heartbeat(): void {
-    batcher.flush()
-    hbSeq++
-    heartbeats++
-    const message: HeartbeatMessage = {
-      v: PROTOCOL_VERSION,
-      t: MessageType.HEARTBEAT,
-      origin: self,
-      gen: registry.gen,
-      hbSeq,
-      covered: ownCovered(),
-    }
-    const withAddresses = heartbeats <= 3 || heartbeats % addressEvery === 0
-    const addrs = withAddresses ? addressesToAnnounce(host.addresses()) : []
-    const full = addrs.length > 0 ? { ...message, addrs } : message
-    send(full, encodePubsubMessage(full))
-  }
 
   // Per relaying peer, before any decoding (see rate-limiter.ts).
   const limiter = createRateLimiter({
@@ -200,13 +177,14 @@ export function createPubsubChannel(
       return TopicValidatorResult.Reject
     }
     const signer = msg.from.toString()
-    if (message.origin !== signer) {
-      counters.drop('signer', relay, `origin ${message.origin} signed by ${signer}`)
+    const author = 'record' in message ? signerOf(message.record) : message.origin
+    if (author !== signer) {
+      counters.drop('signer', relay, `message of ${author} published by ${signer}`)
       return TopicValidatorResult.Reject
     }
     if (signer === self) {
       // Our key, but not published by this process: a replay from a previous generation.
-      counters.drop('self', relay, `message of generation ${message.gen} signed with our key`)
+      counters.drop('self', relay, 'a message signed with our key, not published by us')
       return TopicValidatorResult.Ignore
     }
     if (drops.claims > 0) {
@@ -222,49 +200,34 @@ export function createPubsubChannel(
   }
 
   function handle(message: PubsubMessage, relay: string): void {
-    const { origin, gen } = message
-    switch (message.t) {
-      case MessageType.DELTA: {
-        if (dropDeltas > 0 && Math.random() < dropDeltas) {
-          counters.drop('fault', relay, `DELTA ${message.fromSeq}..${message.toSeq} of ${origin}`)
-          break
-        }
-        registry.heard(origin, gen, message.hbSeq, message.toSeq)
-        const { fromSeq, toSeq, claims } = message
-        const seal = message.seal
-        const result = registry.applyDelta({
-          origin,
-          gen,
-          fromSeq,
-          toSeq,
-          claims,
-          ...(seal !== undefined && { seal }),
-        })
-        if (result.overQuota > 0) {
-          counters.drop(
-            'quota',
-            relay,
-            `${result.overQuota} claims of ${origin} over its quota`,
-            result.overQuota,
-          )
-        }
-        if (result.gap) components.behind({ origin, gen, covered: message.toSeq }, relay)
-        break
-      }
-      case MessageType.HEARTBEAT: {
-        registry.heard(origin, gen, message.hbSeq, message.covered)
-        if (message.addrs !== undefined) components.announced?.(origin, message.addrs)
-        const advert = { origin, gen, covered: message.covered }
-        if (lacks(registry.replica, advert)) components.behind(advert, relay)
-        break
-      }
-      case MessageType.LEAVE: {
-        registry.left(origin, gen)
-        const advert = { origin, gen, covered: message.covered }
-        if (lacks(registry.replica, advert)) components.behind(advert, relay)
-        break
-      }
+    if ('record' in message) {
+      components.record(message.record)
+      return
     }
+    const { origin, gen } = message
+    if (dropDeltas > 0 && Math.random() < dropDeltas) {
+      counters.drop('fault', relay, `DELTA ${message.fromSeq}..${message.toSeq} of ${origin}`)
+      return
+    }
+    const { fromSeq, toSeq, claims } = message
+    const seal = message.seal
+    const result = registry.applyDelta({
+      origin,
+      gen,
+      fromSeq,
+      toSeq,
+      claims,
+      ...(seal !== undefined && { seal }),
+    })
+    if (result.overQuota > 0) {
+      counters.drop(
+        'quota',
+        relay,
+        `${result.overQuota} claims of ${origin} over its quota`,
+        result.overQuota,
+      )
+    }
+    if (result.gap) components.behind({ origin, gen, covered: message.toSeq }, relay)
   }
 
   const onMessage = (event: CustomEvent<GossipsubMessage>): void => {
@@ -289,13 +252,10 @@ export function createPubsubChannel(
       pubsub.topicValidators.set(topic, validate)
       pubsub.addEventListener('gossipsub:message', onMessage)
       pubsub.subscribe(topic)
-      heartbeat()
-      heartbeatTimer = setInterval(heartbeat, init.heartbeatInterval)
     },
     stop() {
       if (!running) return
       running = false
-      clearInterval(heartbeatTimer)
       batcher.stop()
       pubsub.removeEventListener('gossipsub:message', onMessage)
       pubsub.topicValidators.delete(topic)
@@ -308,19 +268,19 @@ export function createPubsubChannel(
       batcher.flush()
       await Promise.all([...inflight])
     },
-    async leave(tombstones) {
-      batcher.flush()
-      hbSeq++
-      const message: PubsubMessage = {
+    publishRecord(record) {
+      if (!running) return
+      const message: MemberRecordMessage = {
         v: PROTOCOL_VERSION,
-        t: MessageType.LEAVE,
-        origin: self,
-        gen: registry.gen,
-        covered: ownCovered(),
+        t: RECORD_TYPE[record.kind],
+        record,
       }
       send(message, encodePubsubMessage(message))
-      // Tombstones after LEAVE: peers that get LEAVE first report the instances gone as
-      // `left` rather than `deregistered`; the tombstones make it final for peers that miss it.
+    },
+    async leave(tombstones) {
+      batcher.flush()
+      // Tombstones after the LEFT record (membership published it just before): peers that
+      // get LEFT first report the instances gone as `left`; the tombstones make it final.
       if (tombstones !== undefined) {
         batcher.add(tombstones)
         batcher.flush()
@@ -329,3 +289,10 @@ export function createPubsubChannel(
     },
   }
 }
+
+const RECORD_TYPE = {
+  alive: MessageType.ALIVE,
+  suspect: MessageType.SUSPECT,
+  dead: MessageType.DEAD,
+  left: MessageType.LEFT,
+} as const

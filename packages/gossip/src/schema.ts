@@ -13,8 +13,6 @@ import {
   type Ack2Message,
   type AckMessage,
   type DeltaMessage,
-  type HeartbeatMessage,
-  type LeaveMessage,
   MessageType,
   PROTOCOL_VERSION,
   type PubsubMessage,
@@ -22,6 +20,8 @@ import {
   type SynMessage,
   WIRE_LIMITS,
 } from './messages.js'
+import { validateRecordMessage } from './swim-wire.js'
+import { type Fields, integer, isFields, list, ORIGIN_PATTERN, schema } from './wire-fields.js'
 
 /**
  * Schema validation of decoded messages: the second gate after msgpack. Everything here
@@ -30,30 +30,6 @@ import {
  * checks that tie them to their envelope (same origin and generation, seq inside the range,
  * ascending). Failures throw `DecodeError` with reason `schema`.
  */
-
-type Fields = Record<string, unknown>
-
-/**
- * Node ids on the wire are libp2p peer ids (base58btc or base32 multihashes): alphanumeric.
- * Holding origins to that keeps ids like `__proto__` out of the maps they index.
- */
-const ORIGIN_PATTERN = /^[A-Za-z0-9]+$/
-
-function schema(message: string): DecodeError {
-  return new DecodeError('schema', message)
-}
-
-function isFields(value: unknown): value is Fields {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
-function integer(fields: Fields, name: string, min: number): number {
-  const value = fields[name]
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    throw schema(`${name} must be an integer ≥ ${min}`)
-  }
-  return value
-}
 
 function text(fields: Fields, name: string, maxLength: number): string {
   const value = fields[name]
@@ -66,14 +42,6 @@ function text(fields: Fields, name: string, maxLength: number): string {
 function originOf(fields: Fields): string {
   const value = text(fields, 'origin', WIRE_LIMITS.originLength)
   if (!ORIGIN_PATTERN.test(value)) throw schema('origin must be a peer id (alphanumeric)')
-  return value
-}
-
-function list(fields: Fields, name: string, maxItems: number): unknown[] {
-  const value = fields[name]
-  if (!Array.isArray(value) || value.length > maxItems) {
-    throw schema(`${name} must be an array of at most ${maxItems} items`)
-  }
   return value
 }
 
@@ -254,42 +222,6 @@ function validateDelta(fields: Fields, drops: SchemaDrops | undefined): DeltaMes
   }
 }
 
-function addresses(fields: Fields): string[] {
-  const raw = list(fields, 'addrs', WIRE_LIMITS.heartbeatAddresses)
-  for (const address of raw) {
-    if (
-      typeof address !== 'string' ||
-      !address.startsWith('/') ||
-      address.length > WIRE_LIMITS.addressLength
-    ) {
-      throw schema(`addrs must be multiaddrs of at most ${WIRE_LIMITS.addressLength} characters`)
-    }
-  }
-  return raw as string[]
-}
-
-function validateHeartbeat(fields: Fields): HeartbeatMessage {
-  const message: HeartbeatMessage = {
-    v: PROTOCOL_VERSION,
-    t: MessageType.HEARTBEAT,
-    origin: originOf(fields),
-    gen: integer(fields, 'gen', 1),
-    hbSeq: integer(fields, 'hbSeq', 1),
-    covered: integer(fields, 'covered', 0),
-  }
-  return fields.addrs === undefined ? message : { ...message, addrs: addresses(fields) }
-}
-
-function validateLeave(fields: Fields): LeaveMessage {
-  return {
-    v: PROTOCOL_VERSION,
-    t: MessageType.LEAVE,
-    origin: originOf(fields),
-    gen: integer(fields, 'gen', 1),
-    covered: integer(fields, 'covered', 0),
-  }
-}
-
 function validateSyn(fields: Fields): SynMessage {
   return {
     v: PROTOCOL_VERSION,
@@ -327,8 +259,10 @@ function envelope(value: unknown, allowed: readonly number[]): Fields & { t: num
 
 const PUBSUB_TYPES: readonly number[] = [
   MessageType.DELTA,
-  MessageType.HEARTBEAT,
-  MessageType.LEAVE,
+  MessageType.ALIVE,
+  MessageType.SUSPECT,
+  MessageType.DEAD,
+  MessageType.LEFT,
 ]
 const SYNC_TYPES: readonly number[] = [MessageType.SYN, MessageType.ACK, MessageType.ACK2]
 
@@ -339,8 +273,7 @@ const SYNC_TYPES: readonly number[] = [MessageType.SYN, MessageType.ACK, Message
 export function validatePubsubMessage(value: unknown, drops?: SchemaDrops): PubsubMessage {
   const fields = envelope(value, PUBSUB_TYPES)
   if (fields.t === MessageType.DELTA) return validateDelta(fields, drops)
-  if (fields.t === MessageType.HEARTBEAT) return validateHeartbeat(fields)
-  return validateLeave(fields)
+  return validateRecordMessage(fields)
 }
 
 /** Validates a sync frame; `drops` as for `validatePubsubMessage`, per part. */

@@ -60,11 +60,33 @@ function reasonOf(fn: () => unknown): string {
 }
 
 describe('codec: round trips', () => {
-  it('DELTA, HEARTBEAT and LEAVE survive encode/decode', () => {
+  it('DELTA and member records survive encode/decode', () => {
+    const sig = new Uint8Array(64).fill(7)
     const messages: PubsubMessage[] = [
       deltaMessage(writes(3)),
-      { v: 2, t: MessageType.HEARTBEAT, origin: ORIGIN, gen: 7, hbSeq: 12, covered: 3 },
-      { v: 2, t: MessageType.LEAVE, origin: ORIGIN, gen: 7, covered: 3 },
+      {
+        v: PROTOCOL_VERSION,
+        t: MessageType.ALIVE,
+        record: {
+          kind: 'alive',
+          id: ORIGIN,
+          gen: 7,
+          incarnation: 2,
+          name: 'web-1',
+          addrs: [`/ip4/10.0.0.1/tcp/4001/p2p/${ORIGIN}`],
+          sig,
+        },
+      },
+      {
+        v: PROTOCOL_VERSION,
+        t: MessageType.SUSPECT,
+        record: { kind: 'suspect', id: ORIGIN, gen: 7, incarnation: 2, from: ORIGIN, sig },
+      },
+      {
+        v: PROTOCOL_VERSION,
+        t: MessageType.LEFT,
+        record: { kind: 'left', id: ORIGIN, gen: 7, incarnation: 3, sig },
+      },
     ]
     for (const message of messages) {
       expect(decodePubsubMessage(encodePubsubMessage(message))).toEqual(message)
@@ -76,9 +98,9 @@ describe('codec: round trips', () => {
     const part = { origin: ORIGIN, gen: 7, full: true, after: 0, covered: 2, claims: delta.claims }
     const digest = { [ORIGIN]: { gen: 7, covered: 2, floor: 0 } }
     const frames: SyncFrame[] = [
-      { v: 2, t: MessageType.SYN, cluster: 'demo', digest },
-      { v: 2, t: MessageType.ACK, parts: [part], want: digest },
-      { v: 2, t: MessageType.ACK2, parts: [] },
+      { v: PROTOCOL_VERSION, t: MessageType.SYN, cluster: 'demo', digest },
+      { v: PROTOCOL_VERSION, t: MessageType.ACK, parts: [part], want: digest },
+      { v: PROTOCOL_VERSION, t: MessageType.ACK2, parts: [] },
     ]
     for (const frame of frames) {
       const decoded = decodeSyncFrame(encodeSyncFrame(frame))
@@ -92,8 +114,17 @@ describe('codec: round trips', () => {
 })
 
 describe('codec: hostile input becomes a typed DecodeError', () => {
-  /** A valid HEARTBEAT that the tests below spoil one field at a time. */
-  const heartbeat = { v: 2, t: MessageType.HEARTBEAT, origin: ORIGIN, gen: 1, hbSeq: 1, covered: 0 }
+  /** A valid ALIVE that the tests below spoil one field at a time. */
+  const heartbeat = {
+    v: PROTOCOL_VERSION,
+    t: MessageType.ALIVE,
+    id: ORIGIN,
+    gen: 1,
+    inc: 0,
+    name: 'web-1',
+    addrs: [],
+    sig: new Uint8Array(64),
+  }
 
   it('random bytes', () => {
     fc.assert(
@@ -143,13 +174,18 @@ describe('codec: hostile input becomes a typed DecodeError', () => {
     const bad: Record<string, unknown>[] = [
       { ...heartbeat, gen: '1' },
       { ...heartbeat, gen: 0 },
-      { ...heartbeat, hbSeq: 1.5 },
-      { ...heartbeat, covered: -1 },
-      { ...heartbeat, covered: 2 ** 60 },
-      { ...heartbeat, origin: '' },
-      { ...heartbeat, origin: '__proto__' },
-      { ...heartbeat, origin: 'x'.repeat(300) },
-      { ...heartbeat, origin: undefined },
+      { ...heartbeat, inc: 1.5 },
+      { ...heartbeat, inc: -1 },
+      { ...heartbeat, inc: 2 ** 60 },
+      { ...heartbeat, id: '' },
+      { ...heartbeat, id: '__proto__' },
+      { ...heartbeat, id: 'x'.repeat(300) },
+      { ...heartbeat, id: undefined },
+      { ...heartbeat, sig: 'not bytes' },
+      { ...heartbeat, sig: new Uint8Array(200) },
+      { ...heartbeat, name: 'x'.repeat(300) },
+      { ...heartbeat, addrs: ['not a multiaddr'] },
+      { ...heartbeat, addrs: Array.from({ length: 9 }, () => '/ip4/1.2.3.4/tcp/1') },
     ]
     for (const message of bad) {
       expect(reasonOf(() => decodePubsubMessage(raw.pack(message)))).toBe('schema')
@@ -176,11 +212,11 @@ describe('codec: hostile input becomes a typed DecodeError', () => {
   })
 
   it('malformed digests and parts', () => {
-    const syn = { v: 2, t: MessageType.SYN, cluster: 'demo' }
+    const syn = { v: PROTOCOL_VERSION, t: MessageType.SYN, cluster: 'demo' }
     expect(reasonOf(() => decodeSyncFrame(raw.pack({ ...syn, digest: [] })))).toBe('schema')
     expect(reasonOf(() => decodeSyncFrame(raw.pack({ ...syn, digest: { a: 1 } })))).toBe('schema')
     const part = { origin: ORIGIN, gen: 1, full: 'yes', after: 0, covered: 0, claims: [] }
-    const ack2 = { v: 2, t: MessageType.ACK2, parts: [part] }
+    const ack2 = { v: PROTOCOL_VERSION, t: MessageType.ACK2, parts: [part] }
     expect(reasonOf(() => decodeSyncFrame(raw.pack(ack2)))).toBe('schema')
     const twice = { ...part, full: false }
     expect(reasonOf(() => decodeSyncFrame(raw.pack({ ...ack2, parts: [twice, twice] })))).toBe(
@@ -194,7 +230,7 @@ describe('codec: hostile input becomes a typed DecodeError', () => {
       value: { gen: 1, covered: 0, floor: 0 },
       enumerable: true,
     })
-    const bytes = raw.pack({ v: 2, t: MessageType.SYN, cluster: 'demo', digest })
+    const bytes = raw.pack({ v: PROTOCOL_VERSION, t: MessageType.SYN, cluster: 'demo', digest })
     expect(reasonOf(() => decodeSyncFrame(bytes))).toBe('schema')
     expect(({} as Record<string, unknown>).gen).toBeUndefined()
   })

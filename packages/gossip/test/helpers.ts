@@ -11,7 +11,6 @@ import {
   type GossipNodeInit,
   type Host,
   type HostInit,
-  livenessTickInterval,
 } from '../src/index.js'
 
 /**
@@ -56,11 +55,11 @@ export async function startNode(options: TestNodeOptions = {}): Promise<TestNode
     now,
     timings,
     tombstoneTtl: timings.tombstoneTtl,
-    tickInterval: livenessTickInterval(timings.heartbeatInterval),
   })
   const node = createGossipNode(
     {
-      heartbeatInterval: timings.heartbeatInterval,
+      membership: timings,
+      purgeAfter: timings.purgeAfter,
       syncInterval: timings.syncInterval,
       now,
       ...options.gossip,

@@ -1,10 +1,11 @@
-import { createRegistryNode, PROFILES } from '@grapevine/core'
+import { type AliveRecord, createRegistryNode, memberRecordBytes, PROFILES } from '@grapevine/core'
 import { waitFor } from '@grapevine/core/testing'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
   clusterTopic,
   createHost,
+  createRecordSigner,
   encodePubsubMessage,
   type Host,
   MessageType,
@@ -38,6 +39,20 @@ async function rogue(
   }
 }
 
+/** A correctly signed ALIVE of `host`, as its own membership would publish it. */
+function aliveOf(host: Host): AliveRecord {
+  const unsigned = {
+    kind: 'alive',
+    id: host.peerId,
+    gen: 1,
+    incarnation: 0,
+    name: 'rogue',
+    addrs: [],
+  } as const
+  const sig = createRecordSigner(host.privateKey).sign(memberRecordBytes('test', unsigned))
+  return { ...unsigned, sig }
+}
+
 describe('pubsub topic validator', () => {
   let nodes: TestNode[] = []
   let hosts: Host[] = []
@@ -54,7 +69,7 @@ describe('pubsub topic validator', () => {
     nodes = [a, b]
     const evil = await rogue(a)
     hosts = [evil.host]
-    await waitFor('A hears B', () => a.registry.liveness.state(b.id) === 'alive', {
+    await waitFor('A hears B', () => a.node.membership.member(b.id)?.state === 'alive', {
       timeoutMs: 5_000,
     })
 
@@ -64,14 +79,18 @@ describe('pubsub topic validator', () => {
     await evil.publish(
       encodePubsubMessage({ v: PROTOCOL_VERSION, t: MessageType.DELTA, hbSeq: 1, ...forged }),
     )
-    // A HEARTBEAT that would keep B alive, or a LEAVE that would retire it: also not the rogue's to send.
+    // A LEFT that would retire B: also not the rogue's to publish (only B signs B's LEFT).
     await evil.publish(
       encodePubsubMessage({
-        v: 2,
-        t: MessageType.LEAVE,
-        origin: b.id,
-        gen: b.registry.gen,
-        covered: 0,
+        v: PROTOCOL_VERSION,
+        t: MessageType.LEFT,
+        record: {
+          kind: 'left',
+          id: b.id,
+          gen: b.registry.gen,
+          incarnation: 9,
+          sig: new Uint8Array(64),
+        },
       }),
     )
     await waitFor('A drops both forgeries', () => (a.node.stats().dropped.signer ?? 0) >= 2, {
@@ -103,7 +122,7 @@ describe('pubsub topic validator', () => {
     )
 
     expect(a.registry.getService('forged')).toEqual([])
-    expect(a.registry.liveness.state(b.id)).toBe('alive')
+    expect(a.node.membership.member(b.id)?.state).toBe('alive')
     // Rejected messages are not forwarded: B never sees the forgeries either. The honest DELTA
     // reaches B through A's gossipsub mesh once it is formed (anti-entropy does not introduce
     // an origin B never heard from, and the rogue sends nothing else, so it publishes again).
@@ -129,36 +148,40 @@ describe('pubsub topic validator', () => {
     await evil.publish(new TextEncoder().encode('{"v":1,"t":2}'))
     await evil.publish(
       encodePubsubMessage({
-        v: 2,
-        t: MessageType.HEARTBEAT,
-        origin: evil.host.peerId,
-        gen: 1,
-        hbSeq: 1,
-        covered: 0,
-        addrs: ['not a multiaddr'],
+        v: PROTOCOL_VERSION,
+        t: MessageType.ALIVE,
+        record: { ...aliveOf(evil.host), addrs: ['not a multiaddr'] },
+      }),
+    )
+    // Well formed, but the signature is not the rogue's.
+    await evil.publish(
+      encodePubsubMessage({
+        v: PROTOCOL_VERSION,
+        t: MessageType.ALIVE,
+        record: { ...aliveOf(evil.host), sig: new Uint8Array(64) },
       }),
     )
     await waitFor(
-      'A counts two decode and one schema drop',
+      'A counts two decode, one schema and one signature drop',
       () => {
         const dropped = a.node.stats().dropped
-        return (dropped.decode ?? 0) >= 2 && (dropped.schema ?? 0) >= 1
+        return (
+          (dropped.decode ?? 0) >= 2 && (dropped.schema ?? 0) >= 1 && (dropped.signature ?? 0) >= 1
+        )
       },
       { timeoutMs: 5_000 },
     )
 
-    const honest = {
-      v: 2,
-      t: MessageType.HEARTBEAT,
-      origin: evil.host.peerId,
-      gen: 1,
-      hbSeq: 2,
-      covered: 0,
-    } as const
-    await evil.publish(encodePubsubMessage(honest))
+    await evil.publish(
+      encodePubsubMessage({
+        v: PROTOCOL_VERSION,
+        t: MessageType.ALIVE,
+        record: aliveOf(evil.host),
+      }),
+    )
     await waitFor(
-      'A hears the rogue',
-      () => a.registry.liveness.state(evil.host.peerId) === 'alive',
+      'A admits the rogue by its own signed ALIVE',
+      () => a.node.membership.member(evil.host.peerId)?.state === 'alive',
       { timeoutMs: 5_000 },
     )
   })

@@ -4,7 +4,14 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { lpStream } from 'it-length-prefixed-stream'
 import { Packr } from 'msgpackr'
 import { afterEach, describe, expect, it } from 'vitest'
-import { createHost, encodeSyncFrame, type Host, MessageType, SYNC_PROTOCOL } from '../src/index.js'
+import {
+  createHost,
+  encodeSyncFrame,
+  type Host,
+  MessageType,
+  PROTOCOL_VERSION,
+  SYNC_PROTOCOL,
+} from '../src/index.js'
 import { createNetworkCounters } from '../src/network-stats.js'
 import { createSyncProtocol, type SyncProtocol } from '../src/sync-protocol.js'
 import { service, startNode, stopAll, type TestNode } from './helpers.js'
@@ -113,12 +120,14 @@ describe('sync protocol', () => {
     await waitFor('a decode drop', () => dropped('decode') >= 1, { timeoutMs: 5_000 })
 
     await session((lp) =>
-      lp.write(new Packr({ useRecords: false }).pack({ v: 2, t: MessageType.ACK2 })),
+      lp.write(new Packr({ useRecords: false }).pack({ v: PROTOCOL_VERSION, t: MessageType.ACK2 })),
     )
     await waitFor('a schema drop', () => dropped('schema') >= 1, { timeoutMs: 5_000 })
 
     await session((lp) =>
-      lp.write(encodeSyncFrame({ v: 2, t: MessageType.SYN, cluster: 'other', digest: {} })),
+      lp.write(
+        encodeSyncFrame({ v: PROTOCOL_VERSION, t: MessageType.SYN, cluster: 'other', digest: {} }),
+      ),
     )
     await waitFor('a cluster drop', () => dropped('cluster') >= 1, { timeoutMs: 5_000 })
 

@@ -13,6 +13,7 @@
  * Victims rotate over the other slots. Before each run the cluster is converged again: every
  * node shows every instance and every process has a TCP connection to each other node.
  */
+import { spawn } from 'node:child_process'
 import type { AgentHost } from '../support/agent-host.js'
 import { wallNow } from '../support/protocol.js'
 import { coresBusy, machineCpu, round, type Summary, summarize } from '../support/stats.js'
@@ -34,7 +35,11 @@ export interface FailureSpec {
   instancesPerNode: number
   idleMs: number
   kills: number
+  /** kill -9 of a node 1 s after it joined (ready), instances registered. */
+  freshKills: number
   stops: number
+  /** After the runs: two busy-loop processes for this long; live nodes declared dead are counted. */
+  hogMs?: number
 }
 
 export interface FailureRuns {
@@ -68,12 +73,29 @@ export interface IdleFigures {
   ourCores: number
 }
 
+export interface HogFigures {
+  seconds: number
+  /** Instances of live nodes deleted (cause expired or left) on some node during the hog. */
+  falseDeletes: number
+  /** Distinct live nodes whose instances some node hid during the hog. */
+  nodesDeclaredDead: number
+  /** Cores busy machine-wide during the hog. */
+  machineCoresBusy: number
+}
+
 export interface FailureResult {
   nodes: number
   instancesPerNode: number
   idle: IdleFigures
   kill: FailureRuns
+  /** kill -9 one second after the victim joined. */
+  freshKill: FailureRuns
   stop: FailureRuns
+  /** After SIGCONT: until every other node shows the stopped node's instances again, ms. */
+  resume: Summary
+  /** Resumed nodes not shown everywhere again within the deadline. */
+  resumeIncomplete: number
+  hog: HogFigures | undefined
   /** Registrations of a fresh node (right after `ready`) until every node saw them, ms. */
   freshRegistration: Summary
   /** Fully connected (each process ≥ nodes − 1 TCP sockets) before every run. */
@@ -90,6 +112,8 @@ export async function failures(ctx: BenchContext, spec: FailureSpec): Promise<Fa
   const fresh: number[] = []
   let generation = 0
   let connectedBeforeRuns = true
+  const resumed: number[] = []
+  let resumeIncomplete = 0
 
   const live = () => slots.filter((host) => host.alive)
 
@@ -203,7 +227,28 @@ export async function failures(ctx: BenchContext, spec: FailureSpec): Promise<Fa
       } else {
         incomplete++
       }
-      if (signal === 'SIGSTOP') await victim.signal('SIGKILL')
+      if (signal === 'SIGSTOP') {
+        const t1 = wallNow()
+        await victim.signal('SIGCONT')
+        const backEverywhere = () =>
+          victimIds.every((id) => {
+            const back = ctx.log.readds.get(id)
+            return back !== undefined && observers.every((key) => (back.get(key)?.t ?? 0) >= t1)
+          })
+        const back = await ctx.log.waitFor(backEverywhere, GONE_DEADLINE_MS)
+        if (back) {
+          resumed.push(
+            Math.max(
+              ...victimIds.flatMap((id) =>
+                observers.map((key) => ctx.log.readds.get(id)!.get(key)!.t - t1),
+              ),
+            ),
+          )
+        } else {
+          resumeIncomplete++
+        }
+        await victim.signal('SIGKILL')
+      }
       await victim.exited
       // Still shown anywhere after the delete events? (That would be a flap.)
       const views = await Promise.all(live().map((host) => host.call<string[][]>('ids', SERVICE)))
@@ -224,6 +269,94 @@ export async function failures(ctx: BenchContext, spec: FailureSpec): Promise<Fa
       first: summarize(first),
       incomplete,
       causes,
+    }
+  }
+
+  /** A node joins (an extra slot), registers, and is SIGKILLed 1 s after it was ready. */
+  async function runFresh(runs: number) {
+    const everywhere: { t0: number; ms: number }[] = []
+    const perObserver: number[] = []
+    const first: number[] = []
+    const causes: Record<string, number> = {}
+    let incomplete = 0
+    for (let r = 0; r < runs; r++) {
+      const slot = spec.nodes
+      const host = await ctx.spawn(`fail-fresh-g${++generation}`)
+      await host.add(1, { ...BASE_OPTIONS, bootstrap: slots[0]!.agents[0]!.addresses })
+      await host.call('ready')
+      const readyAt = wallNow()
+      await host.call('track', SERVICE)
+      slots[slot] = host
+      await registerAll([host], true)
+      const victimIds = owned.get(host)!
+      await sleep(Math.max(0, readyAt + 1_000 - wallNow()))
+      const observers = keysOf(live().filter((other) => other !== host))
+      const t0 = wallNow()
+      const signalled = host.signal('SIGKILL')
+      const gone = await ctx.log.waitFor(
+        () => ctx.log.deletedEverywhere(victimIds, observers),
+        GONE_DEADLINE_MS,
+      )
+      await signalled
+      if (gone) {
+        const times = observers.map((key) =>
+          Math.max(
+            ...victimIds.map((id) => {
+              const sighting = ctx.log.deletes.get(id)!.get(key)!
+              causes[sighting.cause] = (causes[sighting.cause] ?? 0) + 1
+              return sighting.t - t0
+            }),
+          ),
+        )
+        everywhere.push({ t0, ms: Math.max(...times) })
+        first.push(Math.min(...times))
+        perObserver.push(...times)
+      } else {
+        incomplete++
+      }
+      owned.delete(host)
+      slots.length = spec.nodes
+      await sleep(1_000)
+    }
+    await sleep(250)
+    return {
+      runs,
+      everywhere: contended(
+        everywhere.map(({ t0, ms }) => ({ ms, cpu: ctx.cpu.between(t0, t0 + ms) })),
+      ),
+      perObserver: summarize(perObserver),
+      first: summarize(first),
+      incomplete,
+      causes,
+    }
+  }
+
+  /** Two busy loops on the machine's cores; counts live nodes' instances hidden meanwhile. */
+  async function hog(ms: number): Promise<HogFigures> {
+    const liveIds = new Set(live().flatMap((host) => owned.get(host) ?? []))
+    const idToHost = new Map<string, string>()
+    for (const host of live()) for (const id of owned.get(host) ?? []) idToHost.set(id, host.label)
+    const from = ctx.log.deleteLog.length
+    const cpuBefore = machineCpu()
+    const hogs = [0, 1].map(() =>
+      spawn(
+        process.execPath,
+        ['-e', `const end = Date.now() + ${ms}; while (Date.now() < end) {}`],
+        {
+          stdio: 'ignore',
+        },
+      ),
+    )
+    await Promise.all(hogs.map((child) => new Promise((resolve) => child.on('exit', resolve))))
+    // Let anything declared at the very end surface.
+    await sleep(2_000)
+    const cpuAfter = machineCpu()
+    const wrong = ctx.log.deleteLog.slice(from).filter((entry) => liveIds.has(entry.id))
+    return {
+      seconds: ms / 1000,
+      falseDeletes: wrong.length,
+      nodesDeclaredDead: new Set(wrong.map((entry) => idToHost.get(entry.id))).size,
+      machineCoresBusy: coresBusy(cpuBefore, cpuAfter),
     }
   }
 
@@ -248,7 +381,9 @@ export async function failures(ctx: BenchContext, spec: FailureSpec): Promise<Fa
     const idle = idleFigures(before, after, coresBusy(cpuBefore, cpuAfter))
 
     const kill = await run('SIGKILL', spec.kills, 0)
+    const freshKill = await runFresh(spec.freshKills)
     const stop = await run('SIGSTOP', spec.stops, spec.kills)
+    const hogged = spec.hogMs === undefined ? undefined : await hog(spec.hogMs)
 
     // Lost registrations: every instance of a live node must be shown by every live node.
     const expected = live().flatMap((host) => owned.get(host) ?? [])
@@ -260,7 +395,11 @@ export async function failures(ctx: BenchContext, spec: FailureSpec): Promise<Fa
       instancesPerNode: spec.instancesPerNode,
       idle,
       kill,
+      freshKill,
       stop,
+      resume: summarize(resumed),
+      resumeIncomplete,
+      hog: hogged,
       freshRegistration: summarize(fresh),
       connectedBeforeRuns,
     }

@@ -15,14 +15,19 @@ export interface ClusterReport {
   profile: { name: string } & ProfileTimings
   goals: {
     registerEverywhereP99At10NodesMs: number
+    registerEverywhereP99At30NodesMs: number
     killGoneEverywhereP99Ms: number
     stopGoneEverywhereP99Ms: number
+    resumeEverywhereP99Ms: number
+    idleCpuPercentPerProcess: number
+    idleBytesRatio30To10: number
+    hogFalseDeaths: number
     join100kMs: number
     lostRegistrations: number
   }
   clock: { method: string; maxAbsOffsetMs: number; maxRttMs: number; hosts: number }
   propagation: PropagationResult[]
-  failures: FailureResult | undefined
+  failures: FailureResult[]
   join: JoinFigures | undefined
   registrations: Ledger[]
   lostTotal: number
@@ -90,36 +95,45 @@ function runsRow(name: string, runs: FailureRuns, goalMs: number): string {
 }
 
 function failureTables(report: ClusterReport): string {
-  const f = report.failures
-  if (f === undefined) return ''
+  return report.failures.map((f) => failureTable(report, f)).join('\n')
+}
+
+function failureTable(report: ClusterReport, f: FailureResult): string {
   const causes = (runs: FailureRuns) =>
     Object.entries(runs.causes)
       .map(([cause, n]) => `${cause} ×${n}`)
       .join(', ')
   const idle = f.idle
+  const hog =
+    f.hog === undefined
+      ? ''
+      : `\nCPU hog: two busy loops for ${f.hog.seconds} s (machine ${f.hog.machineCoresBusy} cores busy): ${f.hog.falseDeletes} deletes of live nodes' instances, ${f.hog.nodesDeclaredDead} live nodes declared dead (goal 0: ${verdict(f.hog.nodesDeclaredDead === 0)}).\n`
   return `## Failure detection (${f.nodes} processes, one agent each, ${f.instancesPerNode} instances per node)
 
 Time from the signal to the \`delete\` event of each of the victim's instances on the other
 nodes. "Everywhere" is per run (the last node); "first" the first node; "per node" every
 (run, node) pair. Victims rotate over the non-seed nodes; after each run a fresh node takes
 the victim's place and the cluster is converged again (every node connected to every other:
-${f.connectedBeforeRuns ? 'yes, before every run' : '**not before every run**'}).
+${f.connectedBeforeRuns ? 'yes, before every run' : '**not before every run**'}). "kill -9 after join": a
+fresh node joins, registers and is killed 1 s after it was ready.
 
 | signal | runs | everywhere p50 / p99 | max | first node p50 / p99 | per node p50 / p99 | cores ours / others / CPU stall | not gone in 10 s | goal |
 |---|---|---|---|---|---|---|---|---|
 ${runsRow('kill -9', f.kill, report.goals.killGoneEverywhereP99Ms)}
+${runsRow('kill -9 1 s after join', f.freshKill, report.goals.killGoneEverywhereP99Ms)}
 ${runsRow('SIGSTOP', f.stop, report.goals.stopGoneEverywhereP99Ms)}
 
-Delete causes — kill -9: ${causes(f.kill)}; SIGSTOP: ${causes(f.stop)}.
+Delete causes — kill -9: ${causes(f.kill)}; after join: ${causes(f.freshKill)}; SIGSTOP: ${causes(f.stop)}.
+SIGCONT → the stopped node's instances shown on every node again: p50 / p99 ${dist(f.resume, s)}
+(${f.resumeIncomplete} not back within 10 s; goal p99 < ${s(report.goals.resumeEverywhereP99Ms)}: ${verdict(f.resumeIncomplete === 0 && f.resume.p99 < report.goals.resumeEverywhereP99Ms)}).
 A fresh node's registrations (made right after \`ready\`) reached every node in p50 / p99
 ${dist(f.freshRegistration)}, max ${ms(f.freshRegistration.max)}.
-
-## Idle traffic (${f.nodes} nodes, ${idle.seconds} s, nothing registered or removed)
+${hog}
+### Idle traffic (${f.nodes} nodes, ${idle.seconds} s, nothing registered or removed)
 
 Per node per second, median / max over the nodes. "Grapevine payload" is \`agent.stats()\`
-(bytesIn/bytesOut: HEARTBEAT, DELTA and sync frames as encoded); "TCP" is every byte the
-process's sockets read or wrote (Noise, Yamux, gossipsub control and relayed copies,
-identify, ping).
+(bytesIn/bytesOut: probes, member records, DELTA and sync frames as encoded); "TCP" is every
+byte the process's sockets read or wrote (Noise, Yamux, gossipsub control, identify, ping).
 
 | figure | median | max |
 |---|---|---|
@@ -132,6 +146,101 @@ identify, ping).
 | open TCP sockets | ${idle.openSockets.p50} | ${idle.openSockets.max} |
 
 Cores busy during the window: the cluster ${idle.ourCores}, the whole machine ${idle.machineCoresBusy}.
+`
+}
+
+/** Every goal of the issue, next to what was measured. */
+function goalsTable(report: ClusterReport): string {
+  const g = report.goals
+  const rows: string[] = []
+  const row = (figure: string, measured: string, goal: string, met: boolean | undefined) =>
+    rows.push(`| ${figure} | ${measured} | ${goal} | ${met === undefined ? '–' : verdict(met)} |`)
+  const wire = (f: FailureResult) => f.idle.wireBytesIn.p50 + f.idle.wireBytesOut.p50
+  const at = (n: number) => report.failures.find((f) => f.nodes === n)
+  for (const f of report.failures) {
+    row(
+      `idle CPU per process, ${f.nodes} processes`,
+      `p50 ${f.idle.cpuPercent.p50}%, max ${f.idle.cpuPercent.max}%`,
+      `≤ ${g.idleCpuPercentPerProcess}%`,
+      f.nodes <= 30 ? f.idle.cpuPercent.max <= g.idleCpuPercentPerProcess : undefined,
+    )
+    row(
+      `idle TCP bytes per node, ${f.nodes} processes`,
+      `${kb(wire(f))} (in + out, p50)`,
+      '–',
+      undefined,
+    )
+  }
+  const ten = at(10)
+  const thirty = at(30)
+  if (ten !== undefined && thirty !== undefined) {
+    const ratio = wire(thirty) / wire(ten)
+    row(
+      'idle bytes per node, 30 vs 10',
+      `${ratio.toFixed(2)}×`,
+      `≤ ${g.idleBytesRatio30To10}×`,
+      ratio <= g.idleBytesRatio30To10,
+    )
+  }
+  for (const p of report.propagation.filter((p) => p.agentsPerProcess === 1)) {
+    const goal =
+      p.nodes <= 10 ? g.registerEverywhereP99At10NodesMs : g.registerEverywhereP99At30NodesMs
+    row(
+      `register → everywhere, ${p.label}`,
+      `p50 ${ms(p.everywhere.all.p50)}, p99 ${ms(p.everywhere.all.p99)}`,
+      `p99 ≤ ${goal} ms`,
+      p.nodes <= 30 ? p.everywhere.all.p99 <= goal : undefined,
+    )
+  }
+  for (const f of report.failures) {
+    const goal =
+      f.nodes <= 10 ? g.registerEverywhereP99At10NodesMs : g.registerEverywhereP99At30NodesMs
+    row(
+      `register right after join → everywhere, ${f.nodes} processes`,
+      `p50 ${ms(f.freshRegistration.p50)}, p99 ${ms(f.freshRegistration.p99)}`,
+      `p99 ≤ ${goal} ms`,
+      f.nodes <= 30 ? f.freshRegistration.p99 <= goal : undefined,
+    )
+    for (const [name, runs] of [
+      ['kill -9 (steady)', f.kill],
+      ['kill -9 1 s after join', f.freshKill],
+    ] as const) {
+      row(
+        `${name} → gone everywhere, ${f.nodes} processes`,
+        `p50 ${s(runs.everywhere.all.p50)}, p99 ${s(runs.everywhere.all.p99)} (${runs.incomplete} not gone)`,
+        `p99 ≤ ${s(g.killGoneEverywhereP99Ms)}`,
+        f.nodes <= 30
+          ? runs.incomplete === 0 && runs.everywhere.all.p99 <= g.killGoneEverywhereP99Ms
+          : undefined,
+      )
+    }
+    row(
+      `SIGSTOP → gone everywhere, ${f.nodes} processes`,
+      `p50 ${s(f.stop.everywhere.all.p50)}, p99 ${s(f.stop.everywhere.all.p99)}`,
+      `≤ ${s(g.stopGoneEverywhereP99Ms)}`,
+      f.stop.incomplete === 0 && f.stop.everywhere.all.p99 <= g.stopGoneEverywhereP99Ms,
+    )
+    row(
+      `SIGCONT → back everywhere, ${f.nodes} processes`,
+      `p50 ${s(f.resume.p50)}, p99 ${s(f.resume.p99)}`,
+      `≤ ${s(g.resumeEverywhereP99Ms)}`,
+      f.resumeIncomplete === 0 && f.resume.p99 <= g.resumeEverywhereP99Ms,
+    )
+    if (f.hog !== undefined) {
+      row(
+        `CPU hog ${f.hog.seconds} s, ${f.nodes} processes: live nodes declared dead`,
+        `${f.hog.nodesDeclaredDead} (${f.hog.falseDeletes} instance deletes)`,
+        `${g.hogFalseDeaths}`,
+        f.hog.nodesDeclaredDead === g.hogFalseDeaths,
+      )
+    }
+  }
+  if (rows.length === 0) return ''
+  return `## Goals
+
+| figure | measured | goal | |
+|---|---|---|---|
+${rows.join('\n')}
 `
 }
 
@@ -189,8 +298,8 @@ export function renderMarkdown(report: ClusterReport): string {
 
 ${report.date} · Node ${report.node} · ${report.machine.description}${report.quick ? ' · **--quick run: too few repetitions for real figures**' : ''}
 ${report.error === undefined ? '' : `\n**The run failed:** ${report.error}\n`}
-Profile \`lan\`: heartbeat ${report.profile.heartbeatInterval} ms, suspect ${report.profile.suspectAfter} ms,
-dead ${report.profile.deadAfter} ms, sync ${report.profile.syncInterval} ms. All traffic on 127.0.0.1; every
+Profile \`lan\`: probe every ${report.profile.probeInterval} ms (timeout ${report.profile.probeTimeout} ms),
+suspicion ${report.profile.suspicionMult}·log10(n) periods (×${report.profile.suspicionMaxMult} without confirmations), sync ${report.profile.syncInterval} ms. All traffic on 127.0.0.1; every
 agent runs in a child process of the benchmark (several agents per process where said).
 **The ${report.machine.cores} cores are shared** with whatever else runs on the machine: load average
 ${report.loadAverage.start.join(' ')} at the start, ${report.loadAverage.end.join(' ')} at the end (per phase below).
@@ -199,6 +308,7 @@ Clock: ${report.clock.method}. Largest offset found ${report.clock.maxAbsOffsetM
 (RTT ≤ ${report.clock.maxRttMs.toFixed(3)} ms) over ${report.clock.hosts} processes.
 Percentiles are nearest-rank: with fewer than 100 samples, p99 is the maximum.
 
+${goalsTable(report)}
 ${propagationTable(report)}
 ${failureTables(report)}
 ${joinTable(report)}

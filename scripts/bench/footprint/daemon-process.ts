@@ -50,7 +50,9 @@ export function rssOf(pid: number): number {
  */
 export async function startDaemon(init: StartDaemonInit): Promise<DaemonProcess> {
   const args = ['agent', '--cluster', init.cluster, '--listen', '/ip4/127.0.0.1/tcp/0']
-  args.push('--mdns=false', '--http-addr', '127.0.0.1:0', '--data-dir', init.dataDir)
+  // Every port chosen by the OS, so runs never collide with an agent already on this machine.
+  args.push('--mdns=false', '--http-addr', '127.0.0.1:0', '--dns-addr', '127.0.0.1:0')
+  args.push('--data-dir', init.dataDir)
   for (const address of init.bootstrap ?? []) args.push('--bootstrap', address)
   const spawnedAt = performance.now()
   // The bin itself, so that its shebang's V8 flags apply as for an installed command.

@@ -18,6 +18,10 @@ export const agentKey = (label: string, index: number): string => `${label}/${in
 export class EventLog {
   readonly adds = new Map<string, Map<string, Sighting>>()
   readonly deletes = new Map<string, Map<string, Sighting>>()
+  /** The latest add after a delete, by instance and observer (a paused node coming back). */
+  readonly readds = new Map<string, Map<string, Sighting>>()
+  /** Every delete, in order (the CPU-hog scenario counts false deaths in it). */
+  readonly deleteLog: { id: string; key: string; t: number; cause: string }[] = []
   readbacks = 0
   private readonly waiters = new Set<() => void>()
 
@@ -36,7 +40,15 @@ export class EventLog {
         this.adds.set(event.id, seen)
       }
       if (!seen.has(key)) seen.set(key, sighting)
-      if (this.deletes.get(event.id)?.has(key)) this.readbacks++
+      if (this.deletes.get(event.id)?.has(key)) {
+        this.readbacks++
+        let back = this.readds.get(event.id)
+        if (back === undefined) {
+          back = new Map()
+          this.readds.set(event.id, back)
+        }
+        back.set(key, sighting)
+      }
     } else if (event.op === 'delete') {
       let gone = this.deletes.get(event.id)
       if (gone === undefined) {
@@ -44,6 +56,7 @@ export class EventLog {
         this.deletes.set(event.id, gone)
       }
       gone.set(key, sighting)
+      this.deleteLog.push({ id: event.id, key, t: sighting.t, cause: event.cause })
     }
     for (const waiter of this.waiters) waiter()
   }

@@ -8,7 +8,7 @@ export class CheckNotFoundError extends GrapevineError {
   constructor(instanceId: string, checkId: string) {
     super(
       CheckNotFoundError.code,
-      `instance "${instanceId}" has no check "${checkId}"; checks(instanceId) lists its check ids`,
+      `instance "${instanceId}" has no check "${checkId}"; \`grapevine instances\` (GET /v1/instances) lists its check ids`,
     )
     this.instanceId = instanceId
     this.checkId = checkId

@@ -16,6 +16,12 @@ export interface AgentClientInit {
   fetch?: FetchLike
 }
 
+/** `POST /v1/register`'s answer. */
+export interface RegisterAnswer {
+  id: string
+  checks: Array<{ id: string; name?: string; kind?: string; status: string }>
+}
+
 /** A service's instances and the index to pass back for a blocking query. */
 export interface IndexedInstances {
   index: number
@@ -26,6 +32,8 @@ export interface IndexedInstances {
 export interface AgentClient {
   readonly baseUrl: string
   register(registration: unknown): Promise<string>
+  /** Registers and also returns the health checks the agent created, with their ids. */
+  registerWithChecks(registration: unknown): Promise<RegisterAnswer>
   deregister(id: string): Promise<void>
   ttl(instanceId: string, checkId: string, report: TtlReport, note?: string): Promise<void>
   services(query?: {
@@ -43,6 +51,8 @@ export interface AgentClient {
   conflicts(): Promise<Conflict[]>
   instances(): Promise<LocalInstanceView[]>
   self(): Promise<SelfInfo>
+  /** Asks the agent to leave the cluster gracefully and exit. */
+  leave(): Promise<{ leaving: boolean; node: string; peerId: string }>
   /**
    * The SSE watch stream; reconnects by itself when the agent restarts (see `watchStream`),
    * ends when `signal` aborts, throws when the agent refuses it.
@@ -100,6 +110,14 @@ export function createAgentClient(init: AgentClientInit): AgentClient {
 
   return {
     baseUrl,
+    async registerWithChecks(registration) {
+      const answer = await json<Partial<RegisterAnswer> & { id: string }>(
+        'POST',
+        '/v1/register',
+        registration,
+      )
+      return { id: answer.id, checks: answer.checks ?? [] }
+    },
     async register(registration) {
       return (await json<{ id: string }>('POST', '/v1/register', registration)).id
     },
@@ -133,6 +151,7 @@ export function createAgentClient(init: AgentClientInit): AgentClient {
     conflicts: () => json('GET', '/v1/conflicts'),
     instances: () => json('GET', '/v1/instances'),
     self: () => json('GET', '/v1/self'),
+    leave: () => json('POST', '/v1/leave'),
     watch(name, query, signal, hooks) {
       const params = serviceQueryString(query)
       return watchStream({

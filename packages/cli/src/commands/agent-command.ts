@@ -16,9 +16,9 @@ function toCommanderOption(option: ConfigOption): Option {
 export function agentCommand(program: Command, io: CliIo): void {
   const command = program
     .command('agent')
-    .summary('run an agent: join the cluster and serve the HTTP API')
+    .summary('run an agent: join the cluster, serve the HTTP API (native and Consul) and DNS')
     .description(
-      "Run a Grapevine agent: join the cluster (mDNS and/or --bootstrap), replicate the registry and serve the HTTP API. Settings come from flags, then GRAPEVINE_* variables, then the --config JSON file, then defaults. SIGINT/SIGTERM leave the cluster gracefully (this node's instances are deregistered).",
+      "Run a Grapevine agent: join the cluster (mDNS and/or --bootstrap), replicate the registry, and serve the HTTP API (the native /v1 routes, Consul-compatible routes and Prometheus http_sd) and DNS (NAME.service.grapevine on 127.0.0.1:8600). Both ports are bound before the node joins; a port in use fails at once. Settings come from flags, then GRAPEVINE_* variables, then the --config JSON file, then defaults. SIGINT/SIGTERM leave the cluster gracefully (this node's instances are deregistered).",
     )
     .option(
       '--config <file>',
@@ -38,7 +38,10 @@ file. Durations take milliseconds or '500ms', '10s', '1m'. See packages/cli/CONF
 Examples:
   $ grapevine agent                                   # LAN: peers found by mDNS
   $ grapevine agent --cluster prod --bootstrap 10.0.0.5:7946 --data-dir /var/lib/grapevine
-  $ GRAPEVINE_TOKEN=s3cret grapevine agent --http-addr 127.0.0.1:8510 --log-level debug`,
+  $ GRAPEVINE_TOKEN=s3cret grapevine agent --http-addr 127.0.0.1:8510 --log-level debug
+  $ grapevine agent --dns-addr 0.0.0.0:8600 --dns-ttl 5s       # DNS for other hosts too
+  $ grapevine agent --dns-addr off                             # no DNS interface
+  $ dig @127.0.0.1 -p 8600 web.service.grapevine SRV           # then ask it`,
     )
     .action(async (flags: Record<string, unknown>) => {
       const { config, sources, configFile } = resolveConfig({
@@ -63,6 +66,8 @@ Examples:
       })
       const unsubscribers: Array<() => void> = []
       await new Promise<void>((resolve) => {
+        // `grapevine leave` shuts the daemon down from inside; signals below do it from outside.
+        void daemon.done.then(resolve)
         const stop = (reason: string) => {
           if (daemon.shuttingDown) {
             logger.warn({ reason }, 'second stop request: exiting without finishing the leave')

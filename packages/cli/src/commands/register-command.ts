@@ -88,7 +88,7 @@ export function registerCommand(program: Command, io: CliIo): void {
       .command('register')
       .summary('register a service instance on the local agent')
       .description(
-        'Register a service instance on the local agent, which owns it and gossips it to the cluster. Give the fields as flags, as a JSON file (-f), or both (flags win). Prints the instance id.',
+        'Register a service instance on the local agent, which owns it and gossips it to the cluster. Give the fields as flags, as a JSON file (-f), or both (flags win). Prints the instance id and the id of each health check it created (what `grapevine ttl` takes).',
       )
       .option(
         '-f, --file <path>',
@@ -121,8 +121,17 @@ Examples:
     )
     .action(async (flags: RegisterFlags) => {
       const registration = buildRegistration(flags, io.readFile)
-      const id = await clientFor(io, flags).register(registration)
+      const { id, checks } = await clientFor(io, flags).registerWithChecks(registration)
       const name = typeof registration.name === 'string' ? ` (${registration.name})` : ''
-      println(io, flags.json ? formatJson({ id }) : `Registered ${id}${name}`)
+      const lines = [`Registered ${id}${name}`]
+      for (const check of checks) {
+        const kind = check.kind === undefined ? '' : ` ${check.kind}`
+        lines.push(`  check ${check.id}:${kind} ${check.name ?? ''} (${check.status})`.trimEnd())
+      }
+      if (checks.some((check) => check.kind === 'ttl')) {
+        const ttl = checks.find((check) => check.kind === 'ttl')!
+        lines.push(`Report TTL checks with: grapevine ttl ${id} ${ttl.id} pass`)
+      }
+      println(io, flags.json ? formatJson({ id, checks }) : lines.join('\n'))
     })
 }

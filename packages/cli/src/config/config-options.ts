@@ -1,4 +1,4 @@
-import { PROFILE_TIMING_KEYS } from '@grapevine/core'
+import type { PROFILE_TIMING_KEYS } from '@grapevine/core'
 import {
   type AgentConfig,
   DEFAULT_DNS_ADDR,
@@ -26,8 +26,22 @@ export type OptionType =
   /** A list (repeated, comma-separated or a JSON array) of some of these words. */
   | { someOf: readonly string[] }
 
+/**
+ * The profile timings the CLI exposes: the durations an operator tunes. Membership's counts
+ * and multipliers (`indirectChecks`, `suspicionMult`…) stay at their profile values; the
+ * library (`AgentOptions.timings`) can still set them.
+ */
+const CLI_TIMING_KEYS = [
+  'probeInterval',
+  'probeTimeout',
+  'deadAfter',
+  'purgeAfter',
+  'syncInterval',
+  'tombstoneTtl',
+] as const satisfies readonly (typeof PROFILE_TIMING_KEYS)[number][]
+
 /** Timing fields, set under `AgentConfig.timings`; the rest are top-level fields. */
-export const TIMING_KEYS = [...PROFILE_TIMING_KEYS, 'readyTimeout'] as const
+export const TIMING_KEYS = [...CLI_TIMING_KEYS, 'readyTimeout'] as const
 export type TimingKey = (typeof TIMING_KEYS)[number]
 
 export type ConfigKey = Exclude<keyof AgentConfig, 'timings'> | TimingKey
@@ -196,32 +210,33 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
       'On SIGINT/SIGTERM, how long to wait for the graceful leave before stopping anyway.',
   },
   {
-    key: 'heartbeatInterval',
+    key: 'probeInterval',
     type: 'duration',
     placeholder: '<duration>',
     defaultText: '(profile)',
-    description: 'Heartbeat period of this node.',
+    description: 'Membership: one member is probed per period (failure detection speed).',
   },
   {
-    key: 'suspectAfter',
+    key: 'probeTimeout',
     type: 'duration',
     placeholder: '<duration>',
     defaultText: '(profile)',
-    description: 'Silence after which a peer is suspect (its instances still shown).',
+    description: 'Membership: wait for a direct ack before asking others to probe.',
   },
   {
     key: 'deadAfter',
     type: 'duration',
     placeholder: '<duration>',
     defaultText: '(profile)',
-    description: 'Silence after which a peer is dead and its instances are hidden.',
+    description:
+      'A peer known only from relayed instances, never confirmed by membership, is hidden after this.',
   },
   {
     key: 'purgeAfter',
     type: 'duration',
     placeholder: '<duration>',
     defaultText: '(profile)',
-    description: "Silence after which a dead or left peer's instances are dropped for good.",
+    description: "How long after going down a dead or left peer's instances are dropped for good.",
   },
   {
     key: 'syncInterval',

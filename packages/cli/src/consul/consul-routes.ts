@@ -12,7 +12,7 @@ import { NotSupportedError } from '../errors.js'
 import type { TtlReport } from '../http/agent-extensions.js'
 import type { ApiContext } from '../http/api-context.js'
 import { blockingQuery, type Indexed } from '../http/blocking-query.js'
-import { sortInstances } from '../http/content-index.js'
+import { contentIndex, sortInstances } from '../http/content-index.js'
 import { toErrorBody } from '../http/error-body.js'
 import type { HttpRoutes } from '../http/http-routes.js'
 import { createIndexClock, hashJson } from '../http/index-clock.js'
@@ -76,32 +76,53 @@ function register(server: FastifyInstance, ctx: ApiContext): void {
     return ips.find((ip) => !ip.startsWith('127.') && ip !== '::1') ?? ips[0] ?? '127.0.0.1'
   }
 
-  /** A blocking read: answers at once, or when the answer moves past the client's index. */
+  /**
+   * A blocking read: answers at once, or when the answer moves past the client's index.
+   * `compute` returns the body and a hash of what it depends on; for instance lists that is
+   * the native content index of the instances (cheaper than hashing the Consul JSON) plus
+   * the node names the answer shows.
+   */
   async function blocking<T>(
     request: Request,
     reply: FastifyReply,
     key: string,
     name: string | undefined,
-    compute: () => T,
+    compute: () => { body: T; hash: string },
   ): Promise<T> {
     refuseUnsupported(request.query, ctx.cluster)
     const { index, waitMs } = consulBlocking(request.query)
     const indexed = (): Indexed<T> => {
-      const body = compute()
-      return { index: clock.indexFor(key, hashJson(body)), body }
+      const { body, hash } = compute()
+      return { index: clock.indexFor(key, hash), body }
     }
-    const controller = new AbortController()
-    reply.raw.once('close', () => controller.abort())
     const result = await blockingQuery({
       feed: ctx.feed,
       name,
       compute: indexed,
       index,
       waitMs,
-      signal: AbortSignal.any([controller.signal, ctx.closing]),
+      signal: () => {
+        const controller = new AbortController()
+        reply.raw.once('close', () => controller.abort())
+        return AbortSignal.any([controller.signal, ctx.closing])
+      },
     })
     reply.header('x-consul-index', String(result.index))
     return result.body
+  }
+
+  const withHash = <T>(body: T) => ({ body, hash: hashJson(body) })
+
+  /**
+   * Instances and what their Consul JSON depends on: their content (the native content
+   * index) and the names and addresses of their nodes.
+   */
+  const hashedInstances = (name: string, instances: ServiceInstance[]) => {
+    const nodes = directory()
+    const nodeKeys = [...new Set(instances.map((i) => i.node))].map(
+      (peerId) => `${nodes.name(peerId)}@${nodes.address(peerId)}`,
+    )
+    return { body: instances, hash: `${contentIndex([[name, instances]])}|${nodeKeys.join(',')}` }
   }
 
   /** Instances of a service as Consul filters them: `?tag=` (all given), `?passing`. */
@@ -283,7 +304,7 @@ function register(server: FastifyInstance, ctx: ApiContext): void {
       for (const [name, instances] of services) {
         out[name] = [...new Set(instances.flatMap(consulTags))].sort()
       }
-      return out
+      return withHash(out)
     }),
   )
 
@@ -292,16 +313,12 @@ function register(server: FastifyInstance, ctx: ApiContext): void {
     async (request, reply) => {
       const name = validateName(request.params.name, 'service')
       const key = `catalog:${name}:${consulTagsFilter(request.query).join(',')}`
-      let index = 0
-      return blocking(request as Request, reply, key, name, () => {
-        const nodes = directory()
-        return instancesOf(name, request.query, false).map((instance) =>
-          catalogService(instance, nodes, index),
-        )
-      }).then((body) => {
-        index = Number(reply.getHeader('x-consul-index'))
-        return body.map((entry) => ({ ...entry, CreateIndex: index, ModifyIndex: index }))
-      })
+      const instances = await blocking(request as Request, reply, key, name, () =>
+        hashedInstances(name, instancesOf(name, request.query, false)),
+      )
+      const index = Number(reply.getHeader('x-consul-index'))
+      const nodes = directory()
+      return instances.map((instance) => catalogService(instance, nodes, index))
     },
   )
 
@@ -321,12 +338,11 @@ function register(server: FastifyInstance, ctx: ApiContext): void {
       const name = validateName(request.params.name, 'service')
       const passing = consulFlag(request.query, 'passing')
       const key = `health:${name}:${passing}:${consulTagsFilter(request.query).join(',')}`
-      return blocking(request as Request, reply, key, name, () => {
-        const nodes = directory()
-        return instancesOf(name, request.query, passing).map((instance) =>
-          serviceEntry(instance, nodes),
-        )
-      })
+      const instances = await blocking(request as Request, reply, key, name, () =>
+        hashedInstances(name, instancesOf(name, request.query, passing)),
+      )
+      const nodes = directory()
+      return instances.map((instance) => serviceEntry(instance, nodes))
     },
   )
 
@@ -334,12 +350,13 @@ function register(server: FastifyInstance, ctx: ApiContext): void {
     '/v1/health/checks/:name',
     async (request, reply) => {
       const name = validateName(request.params.name, 'service')
-      return blocking(request as Request, reply, `checks:${name}`, name, () => {
-        const nodes = directory()
-        return instancesOf(name, {}, false).flatMap((instance) =>
-          healthChecks(instance, nodes).filter((check) => check.ServiceID !== ''),
-        )
-      })
+      const instances = await blocking(request as Request, reply, `checks:${name}`, name, () =>
+        hashedInstances(name, instancesOf(name, {}, false)),
+      )
+      const nodes = directory()
+      return instances.flatMap((instance) =>
+        healthChecks(instance, nodes).filter((check) => check.ServiceID !== ''),
+      )
     },
   )
 
@@ -352,10 +369,12 @@ function register(server: FastifyInstance, ctx: ApiContext): void {
       }
       return blocking(request as Request, reply, `state:${state}`, undefined, () => {
         const nodes = directory()
-        return [...agent.services({ includeCritical: true }).values()]
-          .flatMap((instances) => sortInstances(instances))
-          .flatMap((instance) => healthChecks(instance, nodes))
-          .filter((check) => state === 'any' || check.Status === (state as HealthStatus))
+        return withHash(
+          [...agent.services({ includeCritical: true }).values()]
+            .flatMap((instances) => sortInstances(instances))
+            .flatMap((instance) => healthChecks(instance, nodes))
+            .filter((check) => state === 'any' || check.Status === (state as HealthStatus)),
+        )
       })
     },
   )

@@ -9,6 +9,8 @@ export interface DaemonContextInit {
   cluster: string
   /** @default the agent's peer id */
   nodeName?: string
+  /** See `DaemonContext.leave`. */
+  leave?: () => void
 }
 
 /** The shared context and the one call that ends it (aborts `closing`, closes the feed). */
@@ -38,6 +40,7 @@ export function createDaemonContext(init: DaemonContextInit): OwnedDaemonContext
       closing: closing.signal,
       cluster: init.cluster,
       nodeName: init.nodeName ?? agent.peerId,
+      ...(init.leave !== undefined && { leave: init.leave }),
     },
     close() {
       closing.abort()

@@ -48,6 +48,8 @@ export interface Daemon {
    */
   shutdown(reason: string): Promise<void>
   readonly shuttingDown: boolean
+  /** Resolves once a shutdown finished, whoever asked for it (a signal, `grapevine leave`). */
+  readonly done: Promise<void>
   /**
    * Re-reads `--config-dir` (on SIGHUP): registers what the files declare, deregisters what
    * they no longer do. Undefined without a config dir. A broken file is logged and changes
@@ -126,6 +128,8 @@ export async function startDaemon(config: AgentConfig, deps: DaemonDeps): Promis
     logger,
     cluster: config.cluster,
     ...(agent.nodeName !== undefined && { nodeName: agent.nodeName }),
+    // Later than the response that asked for it, so the client hears "leaving" first.
+    leave: () => setImmediate(() => void daemon.shutdown('leave requested over the HTTP API')),
   })
   for (const frontEnd of frontEnds) await frontEnd.start(context.ctx)
 
@@ -180,7 +184,12 @@ export async function startDaemon(config: AgentConfig, deps: DaemonDeps): Promis
   )
 
   let shutdown: Promise<void> | undefined
-  return {
+  let finished: () => void = () => {}
+  const done = new Promise<void>((resolve) => {
+    finished = resolve
+  })
+  const daemon: Daemon = {
+    done,
     agent,
     url,
     listening,
@@ -218,8 +227,10 @@ export async function startDaemon(config: AgentConfig, deps: DaemonDeps): Promis
           })
         }
         logger.info('agent stopped')
+        finished()
       })()
       return shutdown
     },
   }
+  return daemon
 }

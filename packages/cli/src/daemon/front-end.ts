@@ -21,6 +21,11 @@ export interface DaemonContext {
   readonly cluster: string
   /** This agent's node name (Consul's NodeName, DNS `NODE.node.`); its peer id when unnamed. */
   readonly nodeName: string
+  /**
+   * Asks the daemon to leave the cluster gracefully and exit, as SIGTERM does
+   * (`grapevine leave`). Absent when the API runs without a daemon (embedded).
+   */
+  readonly leave?: () => void
 }
 
 /**

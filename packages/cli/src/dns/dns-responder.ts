@@ -1,3 +1,4 @@
+import type { ServiceInstance } from '@grapevine/core'
 import type { Answer, Question, SoaAnswer, SrvAnswer, StringAnswer } from 'dns-packet'
 import {
   addressLabel,
@@ -115,9 +116,38 @@ export function createDnsResponder(init: DnsResponderInit): DnsResponder {
   }
 
   /** A/AAAA/SRV/ANY of a service's healthy instances. */
+  /**
+   * The records of one answer, before shuffling, cached on the instance list: `getService`
+   * hands out the same frozen array until the service changes, so the cache cannot go stale
+   * and dies with the array. Keyed by type and the name as asked (records echo its case);
+   * a few names per list at most, since 0x20-randomizing resolvers ask in ever new cases.
+   */
+  const recordCache = new WeakMap<
+    readonly unknown[],
+    Map<string, { answers: Answer[]; additionals: Answer[] }>
+  >()
   const serviceAnswer = (name: string, type: string, service: string, tag: string | undefined) => {
     const instances = view.service(service, tag)
     if (instances.length === 0) return result(RCODE.NXDOMAIN)
+    let byName = recordCache.get(instances)
+    const key = `${type} ${name}`
+    let cached = byName?.get(key)
+    if (cached === undefined) {
+      cached = serviceRecords(name, type, instances)
+      if (byName === undefined || byName.size >= RECORD_CACHE_NAMES) {
+        byName = new Map()
+        recordCache.set(instances, byName)
+      }
+      byName.set(key, cached)
+    }
+    return result(RCODE.NOERROR, shuffle([...cached.answers]), cached.additionals)
+  }
+
+  const serviceRecords = (
+    name: string,
+    type: string,
+    instances: readonly ServiceInstance[],
+  ): { answers: Answer[]; additionals: Answer[] } => {
     if (type === 'SRV') {
       const seen = new Set<string>()
       const records: SrvAnswer[] = []
@@ -144,7 +174,7 @@ export function createDnsResponder(init: DnsResponderInit): DnsResponder {
           }
         }
       }
-      return result(RCODE.NOERROR, shuffle(records), [...extra.values()])
+      return { answers: records, additionals: [...extra.values()] }
     }
     const ips = new Set<string>()
     for (const instance of instances) {
@@ -152,7 +182,7 @@ export function createDnsResponder(init: DnsResponderInit): DnsResponder {
         if (endpoint.family !== 0 && wantsAddress(type, endpoint.host)) ips.add(endpoint.host)
       }
     }
-    return result(RCODE.NOERROR, shuffle([...ips].map((ip) => addressRecord(name, ip))))
+    return { answers: [...ips].map((ip) => addressRecord(name, ip)), additionals: [] }
   }
 
   return {
@@ -205,6 +235,9 @@ export function createDnsResponder(init: DnsResponderInit): DnsResponder {
     },
   }
 }
+
+/** Names (spellings) cached per instance list; see `recordCache`. */
+const RECORD_CACHE_NAMES = 8
 
 /** SRV weight from the metadata `weight` the balancer also reads: 1–65535, else 1. */
 function srvWeight(text: string | undefined): number {

@@ -152,7 +152,10 @@ export function answerDnsMessage(
         : Math.min(Math.max(opt.udpPayloadSize, DNS_LIMITS.udpClassic), DNS_LIMITS.udpEdnsMax)
   count(counters, extendedRcode === 0 ? rcode : 16)
   try {
-    if (dnsPacket.encodingLength(response) <= limit) return dnsPacket.encode(response)
+    // Encoded once: the encoder measures the packet itself, so asking for the length first
+    // would do that work twice on every answer.
+    const bytes = dnsPacket.encode(response)
+    if (bytes.length <= limit) return bytes
     counters.truncated++
     return dnsPacket.encode(truncate(response, opt !== undefined, limit))
   } catch {

@@ -16,8 +16,12 @@ export interface BlockingQuery<T> {
   index: number | undefined
   /** Longest wait in milliseconds; the current result is returned when it runs out. */
   waitMs: number
-  /** Aborted when the client goes away or the server closes. */
-  signal: AbortSignal
+  /**
+   * Aborted when the client goes away or the server closes. A function, called only when the
+   * query does block: most reads answer at once, and a signal per request (with its listener
+   * and the DOMException an abort creates) is a measurable share of a fast read.
+   */
+  signal: () => AbortSignal
 }
 
 /**
@@ -31,13 +35,14 @@ export function blockingQuery<T>(query: BlockingQuery<T>): Promise<Indexed<T>> {
   if (query.index === undefined || query.index === 0 || first.index !== query.index) {
     return Promise.resolve(first)
   }
-  if (query.signal.aborted) return Promise.resolve(first)
+  const signal = query.signal()
+  if (signal.aborted) return Promise.resolve(first)
   return new Promise((resolve) => {
     const finish = (result: Indexed<T>) => {
       clearTimeout(timer)
       unsubscribe()
       endUnsubscribe()
-      query.signal.removeEventListener('abort', onAbort)
+      signal.removeEventListener('abort', onAbort)
       resolve(result)
     }
     const onAbort = () => finish(query.compute())
@@ -47,6 +52,6 @@ export function blockingQuery<T>(query: BlockingQuery<T>): Promise<Indexed<T>> {
       if (next.index !== query.index) finish(next)
     })
     const endUnsubscribe = query.feed.onEnd(onAbort)
-    query.signal.addEventListener('abort', onAbort, { once: true })
+    signal.addEventListener('abort', onAbort, { once: true })
   })
 }

@@ -58,7 +58,7 @@ export function catalogRoutes(server: FastifyInstance, ctx: ApiContext): void {
       compute,
       index,
       waitMs,
-      signal: requestSignal(ctx, reply),
+      signal: () => requestSignal(ctx, reply),
     })
     reply.header(INDEX_HEADER, String(result.index))
     return result.body
@@ -77,7 +77,7 @@ export function catalogRoutes(server: FastifyInstance, ctx: ApiContext): void {
         compute: () => indexedService(ctx, name, query, passingOnly),
         index,
         waitMs,
-        signal: requestSignal(ctx, reply),
+        signal: () => requestSignal(ctx, reply),
       })
       reply.header(INDEX_HEADER, String(result.index))
       return result.body
@@ -97,6 +97,7 @@ export function catalogRoutes(server: FastifyInstance, ctx: ApiContext): void {
   server.get('/v1/self', async () => ({
     peerId: agent.peerId,
     nodeName: ctx.nodeName,
+    cluster: ctx.cluster,
     addresses: agent.addresses,
     ready: ctx.isReady(),
     stats: agent.stats(),

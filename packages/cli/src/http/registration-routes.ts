@@ -24,12 +24,20 @@ function assertRegistration(body: unknown, node: string): asserts body is Regist
 }
 
 /** Writes: register, deregister, TTL reports; and this node's own instances. */
-export function registrationRoutes(server: FastifyInstance, { agent }: ApiContext): void {
+export function registrationRoutes(server: FastifyInstance, ctx: ApiContext): void {
+  const { agent } = ctx
   server.post('/v1/register', async (request) => {
     const body = request.body
     assertRegistration(body, agent.peerId)
     const id = await agent.register(body)
-    return { id }
+    // The checks it created, so `grapevine register` can print the ids `grapevine ttl` takes.
+    const checks = (agent.checks?.(id) ?? []).map((check) => ({
+      id: check.id,
+      ...(check.name !== undefined && { name: check.name }),
+      ...(check.kind !== undefined && { kind: check.kind }),
+      status: check.status,
+    }))
+    return { id, checks }
   })
 
   const deregister = async (id: string) => {
@@ -59,6 +67,14 @@ export function registrationRoutes(server: FastifyInstance, { agent }: ApiContex
     if (agent.ttl === undefined) throw new NotSupportedError('TTL checks')
     await agent.ttl(instanceId, checkId, report, note)
     return { instanceId, checkId, status: report }
+  })
+
+  // Graceful leave of this agent (`grapevine leave`, Consul's `PUT /v1/agent/leave`): its
+  // instances are deregistered, the cluster is told, then the daemon exits.
+  server.post('/v1/leave', async () => {
+    if (ctx.leave !== undefined) ctx.leave()
+    else setImmediate(() => void agent.leave().catch(() => {}))
+    return { leaving: true, node: ctx.nodeName, peerId: agent.peerId }
   })
 
   server.get('/v1/instances', async () =>

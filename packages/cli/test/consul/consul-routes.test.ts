@@ -1,3 +1,4 @@
+import { hostname } from 'node:os'
 import { createAgent } from '@grapevine/agent'
 import { seededRandom, waitFor } from '@grapevine/core/testing'
 import Consul from 'consul'
@@ -245,7 +246,8 @@ describe('Prometheus http_sd', () => {
           __meta_grapevine_instance_id: 'scraped-1',
           __meta_grapevine_tags: ',edge,',
           __meta_grapevine_metadata_metrics_path: '/metrics',
-          __meta_grapevine_node: daemon.agent.nodeName ?? daemon.agent.peerId,
+          // The node's name (its ALIVE carries it; the host name by default), not its peer id.
+          __meta_grapevine_node: daemon.agent.nodeName ?? hostname(),
           __meta_grapevine_status: 'passing',
         }),
       },

@@ -1,13 +1,7 @@
 /**
- * @grapevine/core/testing — the agent compliance suite that every `Agent` implementation
- * runs (local and networked), and helpers for every package's tests: waits with a deadline
- * and a seeded random generator. Needs vitest (a peer dependency).
+ * @grapevine/core/testing — helpers for tests of Grapevine and of code that embeds it, with no
+ * test runner behind them: waits with a deadline and a seeded random generator. The agent
+ * compliance suite, which needs vitest, is the package @grapevine/compliance.
  */
-export {
-  agentComplianceSuite,
-  type ComplianceContext,
-  type ComplianceOptions,
-  type ComplianceSubject,
-} from './agent-compliance.js'
 export { seededRandom } from './random.js'
 export { isPending, type Truthy, uniqueName, waitFor, within } from './wait.js'

@@ -7,10 +7,11 @@ import type { RegistryNode } from '../../src/registry-node-types.js'
 import type { Delta, Digest, SyncPart } from '../../src/replica-types.js'
 import type { Scenario, SimOp } from './ops.js'
 
-/** Short timings, so that `advance` ops make origins suspect, dead, and tombstones collectable. */
+/**
+ * Short timings, so that `advance` ops hide unconfirmed origins and make tombstones
+ * collectable. A heartbeat op stands for membership's facts: the sender is alive.
+ */
 export const SIM_TIMINGS: LivenessTimings = {
-  heartbeatInterval: 100,
-  suspectAfter: 200,
   deadAfter: 500,
   // Purge is out of scope here: a purged origin is re-learned from peers that did not purge yet.
   purgeAfter: 1e12,
@@ -130,7 +131,7 @@ export class SimCluster {
         to.node.applyDelta(message.delta)
         return
       case 'heartbeat':
-        to.node.heard(this.nodes[message.from]!.id, message.gen, message.hbSeq)
+        to.node.memberFact(this.nodes[message.from]!.id, 'alive', message.gen)
         return
       case 'syn':
         this.send({
@@ -259,7 +260,7 @@ export class SimCluster {
       case 'disconnect': {
         const a = this.at(op.a)
         const b = this.at(op.b)
-        if (a !== b) b.node.disconnected(a.id)
+        if (a !== b) b.node.memberFact(a.id, 'suspect', a.gen)
         return
       }
       case 'partition':
@@ -314,7 +315,7 @@ export class SimCluster {
     }
     for (const from of this.nodes) {
       from.hbSeq++
-      for (const to of this.nodes) if (from !== to) to.node.heard(from.id, from.gen, from.hbSeq)
+      for (const to of this.nodes) if (from !== to) to.node.memberFact(from.id, 'alive', from.gen)
     }
     for (const sim of this.nodes) sim.node.tick()
     return passes

@@ -1,5 +1,5 @@
+import type { Agent } from '@grapevine/core'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { Agent } from '../agent-api.js'
 import { lifecycleTests } from './compliance-lifecycle.js'
 import { registryTests } from './compliance-registry.js'
 import { watchTests } from './compliance-watch.js'

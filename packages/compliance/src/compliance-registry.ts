@@ -1,8 +1,7 @@
+import type { Agent, Registration, ServiceEvent } from '@grapevine/core'
+import { uniqueName, within } from '@grapevine/core/testing'
 import { describe, expect, it, vi } from 'vitest'
-import type { Agent, ServiceEvent } from '../agent-api.js'
-import type { Registration } from '../instance.js'
 import type { ComplianceContext } from './agent-compliance.js'
-import { uniqueName, within } from './wait.js'
 
 const ids = (list: readonly { id: string }[]) => list.map((instance) => instance.id).sort()
 

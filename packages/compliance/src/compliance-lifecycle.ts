@@ -1,7 +1,7 @@
+import type { Agent, ServiceEvent } from '@grapevine/core'
+import { uniqueName, within } from '@grapevine/core/testing'
 import { describe, expect, it } from 'vitest'
-import type { Agent, ServiceEvent } from '../agent-api.js'
 import type { ComplianceContext } from './agent-compliance.js'
-import { uniqueName, within } from './wait.js'
 
 /** Every call of the interface, each expected to fail with AgentStoppedError. */
 function callsAfterStop(agent: Agent): [string, () => unknown][] {

@@ -1,7 +1,7 @@
+import type { ServiceEvent } from '@grapevine/core'
+import { isPending, uniqueName, within } from '@grapevine/core/testing'
 import { describe, expect, it } from 'vitest'
-import type { ServiceEvent } from '../agent-api.js'
 import type { ComplianceContext } from './agent-compliance.js'
-import { isPending, uniqueName, within } from './wait.js'
 
 const ids = (list: readonly { id: string }[]) => list.map((instance) => instance.id).sort()
 

@@ -1,0 +1,329 @@
+import {
+  createSwim,
+  type MemberFact,
+  type MemberRecord,
+  memberRecordBytes,
+  type Signer,
+  type Swim,
+  type SwimMessage,
+  type SwimTimings,
+  signerOf,
+  type Verifier,
+} from '@grapevine/core'
+import type { Stream } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import { type LengthPrefixedStream, lpStream } from 'it-length-prefixed-stream'
+import { DecodeError } from './errors.js'
+import type { Host } from './host.js'
+import type { MemberInfo, Membership, MembershipEvents, MembershipStats } from './membership.js'
+import { SWIM_PROTOCOL, WIRE_LIMITS } from './messages.js'
+import type { NetworkCounters } from './network-stats.js'
+import { addressesToAnnounce } from './peer-keeper.js'
+import { decodeSwimFrame, encodeSwimFrame } from './swim-wire.js'
+
+/**
+ * SWIM membership on libp2p: the core state machine (`createSwim`) driven by one timer, with
+ * its messages on the `/grapevine/swim/2.0.0` stream protocol (one long-lived stream per
+ * peer and direction, length-prefixed frames) and the records it originates flooded on the
+ * pubsub topic. Every record is checked against its signer's key before the machine sees it
+ * (a cache skips records already checked: piggyback repeats each a few times).
+ *
+ * A closed connection makes the machine probe the peer at once: the redial of a killed
+ * process is refused within a millisecond, the indirect probes fail as fast, and the
+ * suspicion that follows is flooded cluster-wide, so every member hears of a crash within
+ * one round trip, not only the peers that held a connection.
+ */
+
+export interface SwimMembershipInit {
+  readonly timings: SwimTimings
+  /** This node's generation (higher on every start). */
+  readonly gen: number
+  /** This node's name, carried in its ALIVE. */
+  readonly name: string
+  /** Dead and left members are forgotten after this many ms. */
+  readonly purgeAfter: number
+  /** Time allowed to open a probe stream (a dial included), in ms. @default 2_000 */
+  readonly dialTimeout?: number
+  /** Monotonic milliseconds. @default performance.now */
+  readonly now?: () => number
+}
+
+export interface SwimMembershipComponents {
+  readonly host: Host
+  readonly signer: Signer
+  readonly verifier: Verifier
+  readonly counters: NetworkCounters
+  /** Publishes a record this node originated on the cluster topic. */
+  publish(record: MemberRecord): void
+}
+
+interface Link {
+  readonly lp: Promise<LengthPrefixedStream>
+  stream: Stream | undefined
+  chain: Promise<void>
+}
+
+const VERIFIED_CACHE = 8_192
+
+export function createSwimMembership(
+  init: SwimMembershipInit,
+  components: SwimMembershipComponents,
+): Membership {
+  const { host, counters, verifier } = components
+  const libp2p = host.libp2p
+  const now = init.now ?? (() => performance.now())
+  const log = libp2p.logger.forComponent('grapevine:membership')
+  const self = host.peerId
+  const listeners = new Set<(fact: MemberFact) => void>()
+  const links = new Map<string, Link>()
+  const inbound = new Set<Stream>()
+  const verified = new Set<string>()
+  const io = { messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0 }
+  let swim: Swim | undefined
+  let timer: ReturnType<typeof setTimeout> | undefined
+  let timerAt = Number.POSITIVE_INFINITY
+  let running = false
+
+  /** True if the record's signature is its signer's; forged or broken ones are counted. */
+  function authentic(record: MemberRecord, relay: string): boolean {
+    const key = Buffer.from(record.sig).toString('base64')
+    if (verified.has(key)) return true
+    const signer = signerOf(record)
+    if (!verifier.verify(signer, memberRecordBytes(host.cluster, record), record.sig)) {
+      counters.drop('signature', relay, `${record.kind} of ${record.id} not signed by ${signer}`)
+      return false
+    }
+    if (verified.size >= VERIFIED_CACHE) verified.delete(verified.values().next().value as string)
+    verified.add(key)
+    return true
+  }
+
+  function emit(fact: MemberFact): void {
+    if (fact.state === 'alive' && fact.addrs.length > 0) {
+      // So that a probe can dial a member we were never connected to.
+      try {
+        const multiaddrs = fact.addrs.map((text) => multiaddr(text))
+        libp2p.peerStore.merge(peerIdFromString(fact.id), { multiaddrs }).catch(() => undefined)
+      } catch (err) {
+        log('addresses of %s unusable: %s', fact.id, (err as Error).message)
+      }
+    }
+    for (const listener of listeners) {
+      try {
+        listener(fact)
+      } catch (err) {
+        log.error('membership listener failed: %s', (err as Error).message)
+      }
+    }
+  }
+
+  function schedule(): void {
+    if (swim === undefined || !running) return
+    const next = swim.nextDeadline()
+    if (next === timerAt) return
+    clearTimeout(timer)
+    timerAt = next
+    if (!Number.isFinite(next)) return
+    timer = setTimeout(onTimer, Math.max(0, next - now()))
+  }
+
+  function onTimer(): void {
+    timerAt = Number.POSITIVE_INFINITY
+    if (swim === undefined || !running) return
+    swim.tick()
+    pump()
+  }
+
+  /** Sends and publishes what the machine produced, emits its facts, re-arms the timer. */
+  function pump(): void {
+    if (swim === undefined) return
+    const output = swim.drain()
+    for (const { to, message } of output.messages) send(to, message)
+    for (const record of output.floods) components.publish(record)
+    for (const fact of output.facts) emit(fact)
+    schedule()
+  }
+
+  function openLink(to: string): Link {
+    const dialTimeout = init.dialTimeout ?? 2_000
+    const link: Link = {
+      lp: libp2p
+        .dialProtocol(peerIdFromString(to), SWIM_PROTOCOL, {
+          signal: AbortSignal.timeout(dialTimeout),
+        })
+        .then((stream) => {
+          link.stream = stream
+          return lpStream(stream, { maxDataLength: WIRE_LIMITS.swimFrameBytes })
+        }),
+      stream: undefined,
+      chain: Promise.resolve(),
+    }
+    // Failures surface through `chain`; this only keeps the rejection from going unhandled.
+    link.lp.catch(() => undefined)
+    links.set(to, link)
+    return link
+  }
+
+  function dropLink(to: string, link: Link): void {
+    if (links.get(to) === link) links.delete(to)
+    link.stream?.abort(new Error('swim link dropped'))
+  }
+
+  function send(to: string, message: SwimMessage): void {
+    let bytes: Uint8Array
+    try {
+      bytes = encodeSwimFrame(message)
+    } catch (err) {
+      log.error('cannot encode a %s for %s: %s', message.kind, to, (err as Error).message)
+      return
+    }
+    if (!running) return
+    const link = links.get(to) ?? openLink(to)
+    link.chain = link.chain
+      .then(async () => {
+        const lp = await link.lp
+        await lp.write(bytes)
+        io.messagesOut++
+        io.bytesOut += bytes.byteLength
+        counters.sent(bytes.byteLength)
+      })
+      .catch((err: Error) => {
+        log('%s to %s undeliverable: %s', message.kind, to, err.message)
+        dropLink(to, link)
+        if (swim === undefined || !running) return
+        swim.undeliverable(to, message)
+        pump()
+      })
+  }
+
+  function receive(from: string, message: SwimMessage): void {
+    if (swim === undefined) return
+    const records = message.kind === 'state' ? message.records : message.updates
+    const good = records.filter((record) => authentic(record, from))
+    const checked: SwimMessage =
+      good.length === records.length
+        ? message
+        : message.kind === 'state'
+          ? { ...message, records: good }
+          : { ...message, updates: good }
+    swim.receive(from, checked)
+    pump()
+  }
+
+  async function readLoop(stream: Stream, from: string): Promise<void> {
+    inbound.add(stream)
+    const lp = lpStream(stream, { maxDataLength: WIRE_LIMITS.swimFrameBytes })
+    try {
+      while (running) {
+        const frame = (await lp.read()).subarray()
+        io.messagesIn++
+        io.bytesIn += frame.byteLength
+        counters.received(frame.byteLength)
+        let message: SwimMessage
+        try {
+          message = decodeSwimFrame(frame)
+        } catch (err) {
+          if (!(err instanceof DecodeError)) throw err
+          counters.drop(err.reason, from, err.message)
+          continue
+        }
+        receive(from, message)
+      }
+    } catch (err) {
+      log('swim stream from %s ended: %s', from, (err as Error).message)
+    } finally {
+      inbound.delete(stream)
+      stream.abort(new Error('swim stream closed'))
+    }
+  }
+
+  return {
+    async start() {
+      if (running) return
+      running = true
+      swim = createSwim({
+        self,
+        gen: init.gen,
+        name: init.name,
+        addrs: addressesToAnnounce(host.addresses()),
+        cluster: host.cluster,
+        now,
+        random: Math.random,
+        timings: init.timings,
+        signer: components.signer,
+        purgeAfter: init.purgeAfter,
+      })
+      await libp2p.handle(
+        SWIM_PROTOCOL,
+        ({ stream, connection }) => void readLoop(stream, connection.remotePeer.toString()),
+        { maxInboundStreams: 4, maxOutboundStreams: 4, runOnLimitedConnection: false },
+      )
+      swim.start()
+      for (const peer of host.connectedPeers()) swim.connected(peer)
+      pump()
+    },
+
+    async stop() {
+      if (!running) return
+      running = false
+      clearTimeout(timer)
+      timerAt = Number.POSITIVE_INFINITY
+      for (const [to, link] of links) dropLink(to, link)
+      for (const stream of inbound) stream.abort(new Error('membership stopped'))
+      await libp2p.unhandle(SWIM_PROTOCOL).catch(() => undefined)
+    },
+
+    async leave() {
+      if (swim === undefined || !running) return
+      swim.leave()
+      pump()
+    },
+
+    members: (): MemberInfo[] => swim?.members() ?? [],
+    member: (id) => swim?.member(id),
+
+    on<K extends keyof MembershipEvents>(
+      _event: K,
+      listener: (payload: MembershipEvents[K]) => void,
+    ): () => void {
+      const wrapped = listener as (fact: MemberFact) => void
+      listeners.add(wrapped)
+      return () => listeners.delete(wrapped)
+    },
+
+    connected(peer) {
+      if (swim === undefined || !running) return
+      swim.connected(peer)
+      pump()
+    },
+
+    disconnected(peer) {
+      const link = links.get(peer)
+      if (link !== undefined) dropLink(peer, link)
+      if (swim === undefined || !running) return
+      swim.connectionLost(peer)
+      pump()
+    },
+
+    record(record) {
+      if (swim === undefined || !running) return
+      if (!authentic(record, signerOf(record))) return
+      swim.receiveRecord(record)
+      pump()
+    },
+
+    stats(): MembershipStats {
+      const stats = swim?.stats()
+      return {
+        ...io,
+        probes: stats?.probes ?? 0,
+        failedProbes: stats?.failedProbes ?? 0,
+        suspicions: stats?.suspicions ?? 0,
+        refutations: stats?.refutations ?? 0,
+        deaths: stats?.deaths ?? 0,
+        health: swim?.health ?? 0,
+      }
+    },
+  }
+}
