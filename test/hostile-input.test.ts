@@ -1,46 +1,46 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import type { GrapevineAgent } from '@grapevine/agent'
-import type { Seal, ServiceInstance, SyncPart } from '@grapevine/core'
-import { seededRandom, waitFor } from '@grapevine/core/testing'
-import { clusterTopic, decodeSyncFrame } from '@grapevine/gossip'
+import type { Digest, ServiceInstance } from '@grapevine/core'
+import { waitFor } from '@grapevine/core/testing'
+import { createRawPeer, type RawPeer } from '@grapevine/gossip/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startCluster, type TestCluster } from './support/cluster.js'
-import {
-  type Attacker,
-  fakeOrigins,
-  type HonestState,
-  hostileParts,
-  hostileRawFrame,
-  hostileSession,
-  hostileTopicMessage,
-  slowloris,
-  startAttacker,
-} from './support/hostile-traffic.js'
+import { type AttackerProcess, digestOf, startAttacker } from './support/hostile-attacker.js'
 
 /**
- * The hostile-input suite of issue 9: three honest agents on 127.0.0.1 and one attacker (a
- * member with its own key) that sends, through the real topic and real sync streams, random,
- * truncated and oversized messages, forged origins, forged generations and coverage, forged
- * signatures, made-up origins, poisoned vectors, takeover attempts, quota floods and
- * slowloris streams. Seeded (GRAPEVINE_HOSTILE_SEED) and bounded; it prints its counts.
+ * The hostile-input suite of issue 9. Three honest agents in this process on 127.0.0.1; one
+ * attacker in its own process (its CPU is its own, as on its own machine): a bare libp2p peer
+ * that learns the honest state from one sync session, then writes, at a steady pace over
+ * FLOOD_MS, pre-built gossipsub RPCs and sync frames to the seed node A: random, truncated,
+ * oversized, wrongly signed, unsigned and forged-`from` messages, forged origins, forged
+ * generations and coverage (in parts and in its SYN digest), forged claim signatures, made-up
+ * origins, poisoned vectors, takeover attempts, quota floods, omissions, raw garbage frames on
+ * fresh streams, and slowloris streams throughout. Seeded (GRAPEVINE_HOSTILE_SEED), bounded
+ * in count and time; it prints its counts.
  *
- * Asserted: no crash, no change to any honest view or generation, no made-up member, the
- * attacker within its quota, every conflict won by the owner. Printed: the counts, and honest
- * register → everywhere p99 quiet and during the flood (issue 9 asks for ≥100,000 messages and
- * a flood p99 within 2× quiet; this suite does not reach either yet).
+ * Required (issue 9): no crash; no honest view, generation or digest changes (digests read
+ * over the wire, as any member reads them); no made-up member; the attacker within its quota
+ * and losing every conflict; honest register → visible everywhere p99 during the flood within
+ * 2× the quiet p99; at least 100,000 hostile messages (topic messages plus sync parts).
  */
 const SEED = Number(process.env.GRAPEVINE_HOSTILE_SEED ?? 9)
-/** Sync rounds (one hostile ACK2 of four parts each) and topic messages. */
-const SYNC_ROUNDS = Number(process.env.GRAPEVINE_HOSTILE_ROUNDS ?? 2_000)
-const TOPIC_MESSAGES = Number(process.env.GRAPEVINE_HOSTILE_TOPIC ?? 2_000)
-const RAW_FRAMES = 400
-const SLOWLORIS = 12
+const FLOOD_MS = Number(process.env.GRAPEVINE_HOSTILE_FLOOD_MS ?? 30_000)
+/** Topic messages: RPCS × RPC_SIZE; sync parts: SYNC_FRAMES × (FAKES_PER_FRAME + 3). */
+const SCALE = Number(process.env.GRAPEVINE_HOSTILE_SCALE ?? 1)
+const RPCS = Math.round(3_000 * SCALE)
+const RPC_SIZE = 20
+const SYNC_FRAMES = Math.round(700 * SCALE)
+const FAKES_PER_FRAME = 56
 const QUOTA = 2_000
-const PROBES = 60
+const QUIET_PROBES = 150
 
 function p99(samples: readonly number[]): number {
   const sorted = [...samples].sort((a, b) => a - b)
   return sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.99) - 1)]!
 }
+const median = (samples: readonly number[]) =>
+  [...samples].sort((a, b) => a - b)[samples.length >> 1]!
+const round = (x: number) => Math.round(x * 10) / 10
 
 /** A node's view, minus the probes and the attacker's own instances (its own to register). */
 function honestView(agent: GrapevineAgent, attacker: string): string[] {
@@ -57,7 +57,8 @@ function honestView(agent: GrapevineAgent, attacker: string): string[] {
 
 describe('hostile input (issue 9)', () => {
   let cluster: TestCluster
-  let attacker: Attacker
+  let attacker: AttackerProcess | undefined
+  let reader: RawPeer
 
   beforeAll(async () => {
     cluster = await startCluster(3, { limits: { quota: { claims: QUOTA }, maxOrigins: 64 } })
@@ -70,50 +71,94 @@ describe('hostile input (issue 9)', () => {
         (agent) => agent.getService('pay').length === 2 && agent.getService('db').length === 1,
       ),
     )
-    attacker = await startAttacker(a.addresses)
-    await waitFor('the attacker connected to the seed', () =>
-      attacker.host.connectedPeers().includes(a.peerId),
-    )
-  })
+    reader = await createRawPeer()
+    attacker = await startAttacker({
+      cluster: 'test',
+      seed: SEED,
+      victim: { peerId: a.peerId, address: a.addresses[0]! },
+      targets: [b.peerId, c.peerId],
+      topicRpcs: RPCS,
+      rpcSize: RPC_SIZE,
+      syncFrames: SYNC_FRAMES,
+      fakesPerFrame: FAKES_PER_FRAME,
+      rawFrames: 300,
+      slowloris: 3,
+      durationMs: FLOOD_MS,
+    })
+  }, 60_000)
   afterAll(async () => {
     await attacker?.stop()
+    await reader?.stop()
     await cluster?.stop()
   })
 
-  /** Register on B, time until A and C show it. */
-  async function probe(i: number, phase: string): Promise<number> {
+  /**
+   * Register on B, time until A and C show it. Probes update a few ids with a new endpoint
+   * each, so B's own claims stay far below the quota however many probes run.
+   */
+  async function probe(i: number): Promise<number> {
     const [a, b, c] = cluster.agents as [GrapevineAgent, GrapevineAgent, GrapevineAgent]
-    const id = `${phase}-${i}`
+    const id = `probe-${i % 20}`
+    const endpoint = `http://10.0.${i >> 8}.${i & 255}:9000`
     const started = performance.now()
-    await b.register({ id, name: 'probe', endpoints: ['http://10.0.0.2:9000'] })
+    await b.register({ id, name: 'probe', endpoints: [endpoint] })
     await waitFor(
-      `${id} everywhere`,
-      () => [a, c].every((agent) => agent.getService('probe').some((x) => x.id === id)),
-      {
-        intervalMs: 1,
-        timeoutMs: 10_000,
-      },
+      `${id} at ${endpoint} everywhere`,
+      () =>
+        [a, c].every((agent) =>
+          agent.getService('probe').some((x) => x.id === id && x.endpoints[0] === endpoint),
+        ),
+      { intervalMs: 1, timeoutMs: 10_000 },
     )
-    return performance.now() - started
+    const took = performance.now() - started
+    await new Promise((resolve) => setTimeout(resolve, 15))
+    return took
   }
 
-  /** At least PROBES probes, and on until `until()`; each probe is deregistered after. */
-  async function probes(phase: string, until: () => boolean): Promise<number[]> {
+  let probed = 0
+  const slowest: { at: number; took: number }[] = []
+  async function probes(more: (n: number) => boolean): Promise<number[]> {
     const samples: number[] = []
-    for (let i = 0; i < PROBES || !until(); i++) {
-      samples.push(await probe(i, phase))
-      await cluster.agents[1]!.deregister(`${phase}-${i}`)
-      await new Promise((resolve) => setTimeout(resolve, 50))
+    const started = performance.now()
+    for (let i = 0; more(i); i++) {
+      const at = performance.now() - started
+      const took = await probe(probed++)
+      samples.push(took)
+      slowest.push({ at: Math.round(at), took: round(took) })
+      slowest.sort((x, y) => y.took - x.took).splice(8)
     }
     return samples
   }
+  /** The event loop's delay over a phase (ms): what every honest node in this process felt. */
+  function loopDelay(): () => { p99: number; max: number } {
+    const histogram = monitorEventLoopDelay({ resolution: 5 })
+    histogram.enable()
+    return () => {
+      histogram.disable()
+      return { p99: round(histogram.percentile(99) / 1e6), max: round(histogram.max / 1e6) }
+    }
+  }
 
-  it('survives a seeded flood of hostile messages with honest views and generations unchanged', async () => {
-    const random = seededRandom(SEED)
-    const [a, b, c] = cluster.agents as [GrapevineAgent, GrapevineAgent, GrapevineAgent]
-    const quiet = await probes('quiet', () => true)
-    const before = cluster.agents.map((agent) => honestView(agent, attacker.id))
-    // Each honest node's record of every honest origin's generation (a forged one wiped it).
+  /** Every honest node's digest entries of the honest origins, read over the wire. */
+  async function honestDigests(): Promise<Digest[]> {
+    const ids = cluster.agents.map((agent) => agent.peerId)
+    const digests = await Promise.all(
+      cluster.agents.map((agent) => digestOf(reader, 'test', agent)),
+    )
+    return digests.map((digest) =>
+      Object.fromEntries(ids.map((id) => [id, digest[id]!] as const).sort()),
+    )
+  }
+
+  it('survives a seeded flood of hostile messages with honest views, generations and digests unchanged', async () => {
+    const [a, b] = cluster.agents as [GrapevineAgent, GrapevineAgent, GrapevineAgent]
+    const quietLoop = loopDelay()
+    const quiet = await probes((i) => i < QUIET_PROBES)
+    const quietDelay = quietLoop()
+    const quietSlowest = slowest.splice(0)
+    console.log(`hostile input: quiet p99 ${round(p99(quiet))} ms over ${quiet.length} probes`)
+    const before = cluster.agents.map((agent) => honestView(agent, attacker!.peerId))
+    const digestsBefore = await honestDigests()
     const honestIds = cluster.agents.map((agent) => agent.peerId)
     const generations = () =>
       cluster.agents.map((agent) =>
@@ -125,113 +170,79 @@ describe('hostile input (issue 9)', () => {
       )
     const gensBefore = generations()
 
-    // What the attacker learns from syncing: honest claims and seals, to replay and forge.
-    const honest: HonestState = { seals: new Map<string, Seal>(), claims: new Map() }
-    const learn = (parts: readonly SyncPart[]) => {
-      for (const part of parts) {
-        if (part.seal !== undefined) honest.seals.set(part.origin, part.seal)
-        if (part.claims.length > 0) honest.claims.set(part.origin, [...part.claims])
-      }
-    }
-    const fakes = await fakeOrigins(100)
-    const victims = [b.peerId, c.peerId]
-    const counts = { topic: 0, syncFrames: 0, syncParts: 0, raw: 0, slowloris: 0 }
-
     let flooding = true
-    const started = performance.now()
-    const timings = { sync: 0 }
-    const flood = (async () => {
-      // Sync: sessions of at most 1,000 rounds (the victim's limit), four at a time.
-      const sessions = Math.ceil(SYNC_ROUNDS / 1_000)
-      for (let s = 0; s < sessions; s += 4) {
-        const batch = Array.from({ length: Math.min(4, sessions - s) }, (_, k) =>
-          hostileSession(
-            attacker,
-            a.peerId,
-            Math.min(1_000, SYNC_ROUNDS - (s + k) * 1_000),
-            (round) => {
-              const parts = hostileParts(round, random, attacker, honest, fakes, victims)
-              counts.syncParts += parts.length
-              return parts
-            },
-            learn,
-            (bytes) => decodeSyncFrame(bytes, 8 * 1024 * 1024),
-          ),
-        )
-        // Topic messages and raw frames interleaved with the sessions.
-        const topic = clusterTopic('test')
-        const share = Math.ceil(TOPIC_MESSAGES / Math.ceil(sessions / 4))
-        for (let i = 0; i < share && counts.topic < TOPIC_MESSAGES; i++) {
-          const bytes = hostileTopicMessage(counts.topic, random, attacker, honest, b.peerId)
-          await attacker.host.libp2p.services.pubsub.publish(topic, bytes).catch(() => undefined)
-          counts.topic++
-          if (i % 200 === 0) await new Promise((resolve) => setImmediate(resolve))
-        }
-        const raws = Math.ceil(RAW_FRAMES / Math.ceil(sessions / 4))
-        for (let i = 0; i < raws && counts.raw < RAW_FRAMES; i++) {
-          await hostileRawFrame(attacker, a.peerId, counts.raw, random)
-          counts.raw++
-        }
-        counts.syncFrames += (await Promise.all(batch)).reduce((sum, n) => sum + n, 0)
-      }
-      timings.sync = performance.now() - started
-      // Last, slowloris: streams that announce 4 MiB frames and drip a byte at a time, past the
-      // victim's read timeout. (Earlier, they would also hold the stream slots the sessions need:
-      // four per connection, the limit that makes the victim reset the rest.)
-      await Promise.all(
-        Array.from({ length: SLOWLORIS }, () => slowloris(attacker, a.peerId, 6_000)),
-      )
-      counts.slowloris = SLOWLORIS
+    const flood = attacker!.flood().finally(() => {
       flooding = false
-    })()
-    const during = await probes('flood', () => !flooding)
-    await flood
-
-    // Let anti-entropy run a few rounds, then compare.
-    await waitFor('honest digests agree', () => {
-      const digests = cluster.agents.map((agent) => {
-        const stats = agent.stats()
-        return `${stats.instances}`
-      })
-      return new Set(digests).size === 1
     })
-    const after = cluster.agents.map((agent) => honestView(agent, attacker.id))
-    const hostile = counts.topic + counts.syncParts + counts.raw + counts.slowloris
-    const dropped = cluster.agents.map((agent) => agent.stats().dropped)
+    flood.catch(() => undefined) // awaited below; a failed probe must not leave it unhandled
+    const floodLoop = loopDelay()
+    const during = await probes(() => flooding)
+    const floodDelay = floodLoop()
+    const report = await flood
+
+    // The probes moved B's coverage; nothing else may have moved. Wait for anti-entropy to
+    // settle, then every node must hold each honest origin exactly as the origin states it.
+    let digestsAfter: Digest[] = []
+    await waitFor(
+      'honest digests agree',
+      async () => {
+        digestsAfter = await honestDigests()
+        return digestsAfter.every((d) => JSON.stringify(d) === JSON.stringify(digestsAfter[0]))
+      },
+      { timeoutMs: 15_000, intervalMs: 250 },
+    )
+    const after = cluster.agents.map((agent) => honestView(agent, attacker!.peerId))
+    const hostile =
+      report.counts.topicMessages! +
+      report.counts.syncParts! +
+      report.counts.rawFrames! +
+      report.counts.slowloris!
     const summary = {
       seed: SEED,
       hostile,
-      ...counts,
-      floodMs: Math.round(timings.sync),
-      quietP99: Math.round(p99(quiet) * 10) / 10,
-      floodP99: Math.round(p99(during) * 10) / 10,
-      probes: { quiet: quiet.length, flood: during.length },
-      droppedBySeed: dropped[0],
-      attackerInstances: a.getService('hostile').length,
+      sent: report.counts,
+      topicKinds: report.topicKinds,
+      partKinds: report.partKinds,
+      floodMs: report.ms,
+      quiet: { probes: quiet.length, median: round(median(quiet)), p99: round(p99(quiet)) },
+      flood: { probes: during.length, median: round(median(during)), p99: round(p99(during)) },
+      ratio: round(p99(during) / p99(quiet)),
+      loopDelay: { quiet: quietDelay, flood: floodDelay },
+      slowest: { quiet: quietSlowest, flood: slowest },
+      cutReasons: report.cutReasons,
+      droppedBy: cluster.agents.map((agent) => agent.stats().dropped),
+      attackerInstances: a.service('hostile', { includeCritical: true }).length,
       conflicts: a
         .conflicts()
-        .map((x) => `${x.id}: ${x.winner.node === attacker.id ? 'ATTACKER' : 'owner'} wins`),
+        .map((x) => `${x.id}: ${x.winner.node === attacker!.peerId ? 'ATTACKER' : 'owner'} wins`),
     }
-    console.log(`hostile input: ${JSON.stringify(summary)}`)
+    console.log(`hostile input: ${JSON.stringify(summary, null, 1)}`)
 
-    // Not yet asserted (issue 9's bar, not met): ≥100,000 hostile messages and flood p99 ≤ 2×
-    // quiet p99. The counts and both p99s are printed above for the record.
-    expect(hostile).toBeGreaterThan(1_000)
+    expect(hostile).toBeGreaterThanOrEqual(100_000 * Math.min(1, SCALE))
     expect(after).toEqual(before)
     expect(generations()).toEqual(gensBefore)
+    // Honest origins: same generation as before, and every node at what the origin itself says.
+    for (const digest of digestsAfter) {
+      for (const id of honestIds) {
+        expect(digest[id]!.gen).toBe(digestsBefore[0]![id]!.gen)
+        expect(digest[id]).toEqual(digestsAfter[honestIds.indexOf(id)]![id])
+      }
+    }
+    expect(digestsAfter[0]![b.peerId]!.covered).toBeGreaterThan(
+      digestsBefore[0]![b.peerId]!.covered,
+    )
     for (const agent of cluster.agents) {
       expect(agent.getService('pay').map((x) => x.endpoints[0])).toEqual([
         'http://10.0.0.2:8080',
         'http://10.0.0.2:8081',
       ])
-      expect(agent.conflicts().every((x) => x.winner.node !== attacker.id)).toBe(true)
-      // The attacker's own instances: at most its quota, on every node.
+      expect(agent.conflicts().every((x) => x.winner.node !== attacker!.peerId)).toBe(true)
       expect(agent.service('hostile', { includeCritical: true }).length).toBeLessThanOrEqual(QUOTA)
+      // No made-up origin became a member anywhere: only the honest nodes and the attacker.
+      for (const member of agent.members()) {
+        expect([...honestIds, attacker!.peerId]).toContain(member.id)
+      }
     }
-    // No made-up origin became a member anywhere; every honest origin is where it says it is.
-    for (const agent of cluster.agents) {
-      const members = agent.members().map((m) => m.id)
-      for (const fake of fakes) expect(members).not.toContain(fake.id)
-    }
-  }, 240_000)
+    expect(p99(during)).toBeLessThanOrEqual(2 * p99(quiet))
+  }, 150_000)
 })

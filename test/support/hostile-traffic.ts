@@ -1,81 +1,51 @@
 import {
   type Claim,
-  createRegistryNode,
-  type Delta,
-  PROFILES,
+  type ClaimSigning,
+  type Digest,
   type Seal,
   type SyncPart,
   signClaim,
   signSeal,
 } from '@grapevine/core'
 import {
-  createHost,
   createRecordSigner,
   encodePubsubMessage,
   encodeSyncFrame,
   generatePrivateKey,
-  type Host,
   MessageType,
   PROTOCOL_VERSION,
   peerIdOf,
-  SYNC_PROTOCOL,
-  type SyncFrame,
 } from '@grapevine/gossip'
-import { lpStream } from 'it-length-prefixed-stream'
+import { encodeTopicRpc, type RawPeer, type RawTopicMessage } from '@grapevine/gossip/testing'
 
 /**
- * The attacker of the hostile-input suite: a cluster member with its own key (it got past the
- * cluster key, or there is none), on 127.0.0.1, that sends every kind of bad input issue 9
- * lists through the real topic and real sync streams. Pure generators below take a seeded
- * random; the host only moves bytes.
+ * The hostile traffic of the hostile-input suite, built before the flood so that sending it
+ * costs the attacker next to nothing: gossipsub RPCs (each several messages) and sync ACK2
+ * frames (each one part per origin), every one of them bytes ready to write. Pure over a
+ * seeded random; the attacker process (hostile-attacker-main.ts) only writes them.
  */
 
 export type Random = () => number
 
 export interface FakeOrigin {
   readonly id: string
-  readonly seal: (covered: number) => Seal
-  readonly claim: (seq: number, id: string) => Claim
+  readonly seal: Seal
+  readonly claim: Claim
 }
 
-const CLUSTER = 'test'
-
-function instance(id: string, node: string, endpoint: string, name = 'hostile') {
-  return Object.freeze({
-    id,
-    name,
-    version: '',
-    metadata: Object.freeze({}),
-    endpoints: Object.freeze([endpoint]),
-    tags: Object.freeze([]),
-    status: 'passing' as const,
-    node,
-  })
+export interface HonestState {
+  /** Each honest origin's newest seal as the victim relayed it (real, signed by the origin). */
+  readonly seals: Map<string, Seal>
+  /** Honest claims the victim relayed, by origin. */
+  readonly claims: Map<string, Claim[]>
+  /** The victim's digest: a SYN that claims all of it gets an ACK with nothing in it. */
+  digest: Digest
 }
 
-/** Identities the attacker made up: real keys, valid signatures, never members of the cluster. */
-export async function fakeOrigins(count: number): Promise<FakeOrigin[]> {
-  const out: FakeOrigin[] = []
-  for (let i = 0; i < count; i++) {
-    const key = await generatePrivateKey()
-    const id = peerIdOf(key)
-    const signing = { cluster: CLUSTER, signer: createRecordSigner(key) }
-    out.push({
-      id,
-      seal: (covered) => signSeal(signing, { origin: id, gen: 1, covered, floor: 0 }),
-      claim: (seq, instanceId) =>
-        signClaim(signing, {
-          origin: id,
-          gen: 1,
-          seq,
-          id: instanceId,
-          vv: { [id]: seq },
-          instance: instance(instanceId, id, 'http://10.9.9.9:80'),
-        }),
-    })
-  }
-  return out
-}
+/** What each kind of hostile message sent counts as. */
+export type Counts = Record<string, number>
+
+const HUGE = 2 ** 53 - 1
 
 export function randomBytes(random: Random, length: number): Uint8Array {
   const bytes = new Uint8Array(length)
@@ -83,170 +53,216 @@ export function randomBytes(random: Random, length: number): Uint8Array {
   return bytes
 }
 
-function forgedSignature(random: Random): Uint8Array {
-  return randomBytes(random, 64)
+function instance(id: string, node: string, endpoint: string, name = 'hostile') {
+  return {
+    id,
+    name,
+    version: '',
+    metadata: {},
+    endpoints: [endpoint],
+    tags: [],
+    status: 'passing' as const,
+    node,
+  }
 }
 
-export interface HonestState {
-  /** Each honest origin's newest seal as relayed to the attacker (real, signed by the origin). */
-  readonly seals: Map<string, Seal>
-  /** Honest claims the attacker received, by origin. */
-  readonly claims: Map<string, Claim[]>
+/** Identities the attacker made up: real keys, valid signatures, never members of the cluster. */
+export async function fakeOrigins(cluster: string, count: number): Promise<FakeOrigin[]> {
+  const out: FakeOrigin[] = []
+  for (let i = 0; i < count; i++) {
+    const key = await generatePrivateKey()
+    const id = peerIdOf(key)
+    const signing = { cluster, signer: createRecordSigner(key) }
+    out.push({
+      id,
+      seal: signSeal(signing, { origin: id, gen: 1, covered: 1, floor: 0 }),
+      claim: signClaim(signing, {
+        origin: id,
+        gen: 1,
+        seq: 1,
+        id: `fake-${i}`,
+        vv: { [id]: 1 },
+        instance: instance(`fake-${i}`, id, 'http://10.9.9.9:80'),
+      }),
+    })
+  }
+  return out
 }
 
-/** The attacker: a host plus its own (properly signing) registry node for its own claims. */
-export interface Attacker {
-  readonly host: Host
-  readonly id: string
-  /** Own claims, correctly signed, for quota floods and takeover attempts. */
-  ownDelta(count: number, ids?: readonly string[], vv?: Record<string, number>): Delta
-  ownSeal(): Seal
-  stop(): Promise<void>
+/** The attacker's own origin: correctly signed claims, numbered on from one counter. */
+export interface OwnWriter {
+  readonly origin: string
+  /** `count` new claims (or claims of `ids`, a takeover when `vv` dominates their owners). */
+  claims(count: number, ids?: readonly string[], vv?: Record<string, number>): Claim[]
+  seal(): Seal
+  readonly covered: number
 }
 
-export async function startAttacker(bootstrap: readonly string[]): Promise<Attacker> {
-  const host = await createHost({
-    cluster: CLUSTER,
-    listen: ['/ip4/127.0.0.1/tcp/0'],
-    mdns: false,
-    bootstrap: [...bootstrap],
-  })
-  await host.start()
-  host.libp2p.services.pubsub.subscribe(`grapevine/${CLUSTER}/${PROTOCOL_VERSION}`)
-  const registry = createRegistryNode({
-    nodeId: host.peerId,
-    gen: 1,
-    now: () => performance.now(),
-    timings: PROFILES.lan,
-    signing: host.signing,
-    quota: { claims: 1_000_000, bytes: 1 << 30 },
-  })
+export function ownWriter(origin: string, signing: ClaimSigning): OwnWriter {
+  let seq = 0
   let counter = 0
   return {
-    host,
-    id: host.peerId,
-    ownDelta(count, ids, vv) {
-      const entries = Array.from({ length: count }, (_, i) => {
+    origin,
+    get covered() {
+      return seq
+    },
+    claims(count, ids, vv) {
+      return Array.from({ length: count }, (_, i) => {
+        seq++
         const id = ids?.[i] ?? `flood-${++counter}`
-        return { id, instance: instance(id, host.peerId, 'http://10.6.6.6:80') }
+        return signClaim(signing, {
+          origin,
+          gen: 1,
+          seq,
+          id,
+          vv: { ...vv, [origin]: seq },
+          instance: instance(id, origin, 'http://10.6.6.6:80'),
+        })
       })
-      if (vv === undefined) return writeOwn(entries)
-      // A takeover: claims of honest ids with a vector that dominates the owner's.
-      const delta = writeOwn(entries)
-      const claims = delta.claims.map((claim) =>
-        signClaim(host.signing, { ...claim, vv: { ...vv, [host.peerId]: claim.seq } }),
-      )
-      return { ...delta, claims }
     },
-    ownSeal: () => registry.ownSeal()!,
-    async stop() {
-      await host.stop()
-    },
-  }
-
-  function writeOwn(entries: { id: string; instance: ReturnType<typeof instance> }[]): Delta {
-    const origin = host.peerId
-    const fromSeq = (registry.replica.origin(origin)?.covered ?? 0) + 1
-    const claims = entries.map(({ id, instance: inst }, i) =>
-      signClaim(host.signing, {
-        origin,
-        gen: 1,
-        seq: fromSeq + i,
-        id,
-        vv: { [origin]: 1 },
-        instance: inst,
-      }),
-    )
-    const delta: Delta = { origin, gen: 1, fromSeq, toSeq: fromSeq + claims.length - 1, claims }
-    registry.replica.applyDelta(delta)
-    return delta
+    seal: () => signSeal(signing, { origin, gen: 1, covered: seq, floor: 0 }),
   }
 }
 
-/** One hostile pubsub message, by kind; bytes ready to publish. */
-export function hostileTopicMessage(
-  kind: number,
-  random: Random,
-  attacker: Attacker,
-  honest: HonestState,
-  victim: string,
-): Uint8Array {
-  switch (kind % 6) {
-    case 0:
-      return randomBytes(random, 1 + Math.floor(random() * 200))
-    case 1: {
-      const valid = encodePubsubMessage({
-        v: PROTOCOL_VERSION,
-        t: MessageType.DELTA,
-        hbSeq: 1,
-        ...attacker.ownDelta(1),
-      })
-      return valid.subarray(0, Math.floor(random() * valid.byteLength))
-    }
-    case 2:
-      return randomBytes(random, 70 * 1024) // over the 64 KiB limit
-    case 3: {
-      // Forged origin: the victim's origin, signed (by gossipsub) with the attacker's key.
-      const claim = honest.claims.get(victim)?.[0]
-      const claims = claim === undefined ? [] : [{ ...claim, seq: 1_000_000 }]
-      return encodePubsubMessage({
-        v: PROTOCOL_VERSION,
-        t: MessageType.DELTA,
-        origin: victim,
-        gen: 1,
-        hbSeq: 1,
-        fromSeq: 1_000_000,
-        toSeq: 1_000_000,
-        claims,
-      } as never)
-    }
-    case 4: {
-      // A poisoned vector in the attacker's own DELTA.
-      const delta = attacker.ownDelta(1)
-      const claim = { ...delta.claims[0]!, vv: { [attacker.id]: 1, [victim]: 2 ** 53 - 1 } }
-      return encodePubsubMessage({
-        v: PROTOCOL_VERSION,
-        t: MessageType.DELTA,
-        hbSeq: 1,
-        ...delta,
-        claims: [claim],
-      })
-    }
-    default: {
-      // A quota flood: the attacker's own, valid DELTAs of 100 instances each.
-      const delta = attacker.ownDelta(100)
-      return encodePubsubMessage({
-        v: PROTOCOL_VERSION,
-        t: MessageType.DELTA,
-        hbSeq: 1,
-        ...delta,
-        seal: attacker.ownSeal(),
-      })
-    }
-  }
+function delta(own: OwnWriter, claims: Claim[], extra: object = {}): Uint8Array {
+  return encodePubsubMessage({
+    v: PROTOCOL_VERSION,
+    t: MessageType.DELTA,
+    origin: own.origin,
+    gen: 1,
+    hbSeq: 1,
+    fromSeq: claims[0]!.seq,
+    toSeq: claims.at(-1)!.seq,
+    claims,
+    seal: own.seal(),
+    ...extra,
+  })
 }
 
 /**
- * The hostile parts of one ACK2 (one per origin, as the decoder requires): forged coverage and
- * generation for an honest origin, a relayed claim with a forged signature, a made-up origin,
- * a poisoned vector, a takeover attempt and a quota flood in the attacker's own part.
+ * The data of hostile topic messages (each then signed as a gossipsub message), by kind. A
+ * small pool per kind, reused under fresh seqnos: what the victim checks is the same.
+ */
+export function topicPayloads(
+  random: Random,
+  own: OwnWriter,
+  honest: HonestState,
+  victim: string,
+): Record<string, Uint8Array[]> {
+  const pool = (n: number, make: (i: number) => Uint8Array) => Array.from({ length: n }, make)
+  const victimClaim = honest.claims.get(victim)?.[0]
+  return {
+    random: pool(32, () => randomBytes(random, 1 + Math.floor(random() * 300))),
+    truncated: pool(32, () => {
+      const valid = delta(own, own.claims(1))
+      return valid.subarray(0, Math.floor(random() * valid.byteLength))
+    }),
+    oversized: pool(2, () => randomBytes(random, 70 * 1024)),
+    // The victim's origin, gossipsub-signed by the attacker (the validator wants signer == origin).
+    forgedOrigin: pool(8, (i) =>
+      encodePubsubMessage({
+        v: PROTOCOL_VERSION,
+        t: MessageType.DELTA,
+        origin: victim,
+        gen: HUGE - i,
+        hbSeq: 1,
+        fromSeq: 1_000_000,
+        toSeq: 1_000_000,
+        claims: victimClaim === undefined ? [] : [{ ...victimClaim, seq: 1_000_000 }],
+      }),
+    ),
+    // The attacker's own DELTA with a vector entry of 2^53 - 1 for the victim.
+    poisonedVector: pool(8, () => {
+      const [claim] = own.claims(1)
+      return delta(own, [{ ...claim!, vv: { [own.origin]: claim!.seq, [victim]: HUGE } }])
+    }),
+    // Quota floods: the attacker's own, valid DELTAs of 50 new instances each.
+    quota: pool(60, () => delta(own, own.claims(50))),
+  }
+}
+
+/** A gossipsub RPC of `size` hostile messages, cycling the kinds; counts what it holds. */
+export function topicRpc(
+  peer: RawPeer,
+  topic: string,
+  payloads: Record<string, Uint8Array[]>,
+  random: Random,
+  firstSeqno: bigint,
+  size: number,
+  counts: Counts,
+  victimFrom: Uint8Array,
+): Uint8Array {
+  const messages: RawTopicMessage[] = []
+  for (let i = 0; i < size; i++) {
+    const seqno = firstSeqno + BigInt(i)
+    const roll = random()
+    const pick = (kind: string) => {
+      const list = payloads[kind]!
+      counts[kind] = (counts[kind] ?? 0) + 1
+      return list[Math.floor(random() * list.length)]!
+    }
+    let message: RawTopicMessage
+    if (roll < 0.1) {
+      counts.wrongSignature = (counts.wrongSignature ?? 0) + 1
+      message = {
+        ...peer.signTopicMessage(topic, pick('random'), seqno),
+        signature: randomBytes(random, 64),
+      }
+      counts.random!--
+    } else if (roll < 0.15) {
+      // Signed by the attacker, `from` the victim: gossipsub's signature check fails.
+      counts.forgedFrom = (counts.forgedFrom ?? 0) + 1
+      message = peer.signTopicMessage(topic, pick('quota'), seqno, victimFrom)
+      counts.quota!--
+    } else if (roll < 0.18) {
+      counts.unsigned = (counts.unsigned ?? 0) + 1
+      message = { topic, data: pick('random') }
+      counts.random!--
+    } else if (roll < 0.2) {
+      counts.otherTopic = (counts.otherTopic ?? 0) + 1
+      message = peer.signTopicMessage(`${topic}x`, pick('random'), seqno)
+      counts.random!--
+    } else if (roll < 0.202) {
+      message = peer.signTopicMessage(topic, pick('oversized'), seqno)
+    } else {
+      const kinds = ['random', 'truncated', 'forgedOrigin', 'poisonedVector', 'quota']
+      message = peer.signTopicMessage(
+        topic,
+        pick(kinds[Math.floor(random() * kinds.length)]!),
+        seqno,
+      )
+    }
+    messages.push(message)
+  }
+  return encodeTopicRpc({ messages })
+}
+
+/**
+ * The parts of one hostile ACK2 (one per origin, as the decoder requires): forged coverage or
+ * generation or signatures for the honest origins, made-up origins, and the attacker's own
+ * part with a poisoned vector, a takeover of honest ids or a quota flood.
  */
 export function hostileParts(
   round: number,
   random: Random,
-  attacker: Attacker,
+  own: OwnWriter,
   honest: HonestState,
   fakes: readonly FakeOrigin[],
-  victims: readonly string[],
+  victims: readonly [string, string],
+  fakeCount: number,
+  counts: Counts,
 ): SyncPart[] {
+  const count = (kind: string) => {
+    counts[kind] = (counts[kind] ?? 0) + 1
+  }
   const parts: SyncPart[] = []
-  const [first, second] = victims as [string, string]
+  const [first, second] = victims
   const seal = honest.seals.get(first)
-  const honestClaim = honest.claims.get(first)?.[0]
-  switch (round % 4) {
-    case 0:
-      // Coverage pushed up by a million, under the origin's real seal (which says less).
-      if (seal !== undefined && honestClaim !== undefined) {
+  const honestClaim = honest.claims.get(first)?.at(-1)
+  if (seal !== undefined && honestClaim !== undefined) {
+    switch (round % 4) {
+      case 0:
+        count('forgedCoverage')
         parts.push({
           origin: first,
           gen: seal.gen,
@@ -256,204 +272,141 @@ export function hostileParts(
           claims: [],
           seal,
         })
-      }
-      break
-    case 1:
-      // A generation of 2^53 - 1, with a seal the attacker signed itself.
-      parts.push({
-        origin: first,
-        gen: 2 ** 53 - 1,
-        full: true,
-        after: 0,
-        covered: 0,
-        claims: [],
-        seal: {
+        break
+      case 1:
+        count('forgedGeneration')
+        parts.push({
           origin: first,
-          gen: 2 ** 53 - 1,
+          gen: HUGE,
+          full: true,
+          after: 0,
           covered: 0,
-          floor: 0,
-          sig: forgedSignature(random),
-        },
-      })
-      break
-    case 2:
-      // An honest origin's claim, rewritten (another endpoint) under a forged signature.
-      if (seal !== undefined && honestClaim?.instance) {
-        const forged: Claim = {
-          ...honestClaim,
-          seq: seal.covered,
-          instance: { ...honestClaim.instance, endpoints: ['http://6.6.6.6:80'] },
-          sig: forgedSignature(random),
-        }
+          claims: [],
+          seal: { origin: first, gen: HUGE, covered: 0, floor: 0, sig: randomBytes(random, 64) },
+        })
+        break
+      case 2:
+        count('forgedClaimSignature')
         parts.push({
           origin: first,
           gen: seal.gen,
           full: false,
           after: seal.covered - 1,
           covered: seal.covered,
-          claims: [forged],
+          claims: [
+            {
+              ...honestClaim,
+              seq: seal.covered,
+              instance: honestClaim.instance && {
+                ...honestClaim.instance,
+                endpoints: ['http://6.6.6.6:80'],
+              },
+              sig: randomBytes(random, 64),
+            },
+          ],
           seal,
         })
-      }
-      break
-    default:
-      // No seal at all.
-      parts.push({ origin: first, gen: 1, full: false, after: 0, covered: 5, claims: [] })
+        break
+      default:
+        count('noSeal')
+        parts.push({ origin: first, gen: seal.gen, full: true, after: 0, covered: 1, claims: [] })
+    }
   }
-  // The second victim: its part with no seal, or with its seal and no claims beyond it.
+  // The second victim: a full snapshot that is empty ("it holds nothing"), under its real seal.
   const secondSeal = honest.seals.get(second)
-  parts.push(
-    secondSeal === undefined
-      ? { origin: second, gen: 1, full: true, after: 0, covered: 3, claims: [] }
-      : {
-          origin: second,
-          gen: secondSeal.gen,
-          full: true,
-          after: 0,
-          covered: secondSeal.covered,
-          claims: [],
-          ...(round % 2 === 0 ? {} : { seal: secondSeal }),
-        },
-  )
-  // A made-up origin with valid signatures.
-  const fake = fakes[round % fakes.length]!
-  parts.push({
-    origin: fake.id,
-    gen: 1,
-    full: true,
-    after: 0,
-    covered: 1,
-    claims: [fake.claim(1, `fake-${round}`)],
-    seal: fake.seal(1),
-  })
-  // The attacker's own part: a poisoned vector, a takeover of honest ids, or a quota flood.
+  if (secondSeal !== undefined) {
+    count('omission')
+    parts.push({
+      origin: second,
+      gen: secondSeal.gen,
+      full: true,
+      after: 0,
+      covered: secondSeal.covered,
+      claims: [],
+      seal: secondSeal,
+    })
+  }
+  for (let i = 0; i < fakeCount; i++) {
+    const fake = fakes[(round * fakeCount + i) % fakes.length]!
+    count('fakeOrigin')
+    parts.push({
+      origin: fake.id,
+      gen: 1,
+      full: true,
+      after: 0,
+      covered: 1,
+      claims: [fake.claim],
+      seal: fake.seal,
+    })
+  }
   const kind = round % 3
-  const ownIds =
-    kind === 1 ? (honest.claims.get(first) ?? []).slice(0, 2).map((claim) => claim.id) : undefined
-  const own =
-    kind === 1 && ownIds !== undefined && ownIds.length > 0
-      ? attacker.ownDelta(ownIds.length, ownIds, Object.fromEntries(victims.map((v) => [v, 1_000])))
-      : attacker.ownDelta(kind === 2 ? 20 : 1)
-  let claims: readonly Claim[] = own.claims
-  if (kind === 0) claims = [{ ...own.claims[0]!, vv: { [attacker.id]: 1, [first]: 2 ** 53 - 1 } }]
+  const from = own.covered
+  let claims: Claim[]
+  if (kind === 0) {
+    count('poisonedVector')
+    const [claim] = own.claims(1)
+    claims = [{ ...claim!, vv: { [own.origin]: claim!.seq, [first]: HUGE } }]
+  } else if (kind === 1 && (honest.claims.get(first)?.length ?? 0) > 0) {
+    count('takeover')
+    const ids = honest.claims
+      .get(first)!
+      .filter((claim) => claim.instance !== null)
+      .slice(0, 2)
+      .map((claim) => claim.id)
+    claims = own.claims(
+      ids.length,
+      ids,
+      Object.fromEntries(victims.map((victim) => [victim, 1_000])),
+    )
+  } else {
+    count('quota')
+    claims = own.claims(10)
+  }
   parts.push({
-    origin: attacker.id,
+    origin: own.origin,
     gen: 1,
     full: false,
-    after: own.fromSeq - 1,
-    covered: own.toSeq,
+    after: from,
+    covered: own.covered,
     claims,
-    seal: attacker.ownSeal(),
+    seal: own.seal(),
   })
   return parts
 }
 
-/** A sync session as an initiator: SYN, read ACK, hostile ACK2, for `rounds` rounds. */
-export async function hostileSession(
-  attacker: Attacker,
-  peer: string,
-  rounds: number,
-  build: (round: number) => SyncPart[],
-  onAck: (parts: readonly SyncPart[]) => void,
-  decodeAck: (bytes: Uint8Array) => SyncFrame,
-): Promise<number> {
-  const connection = attacker.host.libp2p
-    .getConnections()
-    .find((c) => c.remotePeer.toString() === peer)
-  if (connection === undefined) throw new Error(`attacker is not connected to ${peer}`)
-  const stream = await connection.newStream(SYNC_PROTOCOL)
-  const lp = lpStream(stream, { maxDataLength: 8 * 1024 * 1024 })
-  let sent = 0
-  let digest = {}
-  try {
-    for (let round = 0; round < rounds; round++) {
-      await lp.write(
-        encodeSyncFrame({ v: PROTOCOL_VERSION, t: MessageType.SYN, cluster: CLUSTER, digest }),
-      )
-      const ack = decodeAck((await lp.read()).subarray())
-      if (ack.t !== MessageType.ACK) break
-      onAck(ack.parts)
-      digest = ack.want // claim to hold everything the victim holds: it sends nothing back
-      await lp.write(
-        encodeSyncFrame({ v: PROTOCOL_VERSION, t: MessageType.ACK2, parts: build(round) }),
-      )
-      sent++
-    }
-    await stream.close()
-  } catch (err) {
-    console.log(`hostile session ended after ${sent} rounds: ${(err as Error).message}`)
-    stream.abort(new Error('hostile session ended'))
-  }
-  return sent
-}
-
-/** One raw hostile frame on a fresh stream: random, truncated, oversized prefix, wrong type. */
-export async function hostileRawFrame(
-  attacker: Attacker,
-  peer: string,
-  kind: number,
-  random: Random,
-): Promise<void> {
-  const connection = attacker.host.libp2p
-    .getConnections()
-    .find((c) => c.remotePeer.toString() === peer)
-  if (connection === undefined) return
-  const stream = await connection.newStream(SYNC_PROTOCOL)
-  const lp = lpStream(stream, { maxDataLength: 8 * 1024 * 1024 })
-  try {
-    switch (kind % 4) {
-      case 0:
-        await lp.write(randomBytes(random, 1 + Math.floor(random() * 500)))
-        break
-      case 1: {
-        const syn = encodeSyncFrame({
-          v: PROTOCOL_VERSION,
-          t: MessageType.SYN,
-          cluster: CLUSTER,
-          digest: {},
-        })
-        await lp.write(syn.subarray(0, Math.floor(random() * syn.byteLength)))
-        break
-      }
-      case 2:
-        // A length prefix of 5 MiB (over the 4 MiB frame limit) and a few bytes of body.
-        await lp.unwrap().sink([Uint8Array.from([0x80, 0x80, 0xc0, 0x02, 1, 2, 3])])
-        return
-      default:
-        await lp.write(encodeSyncFrame({ v: PROTOCOL_VERSION, t: MessageType.ACK2, parts: [] }))
-    }
-    // Half-close: the victim reads the frame, then the end of the stream, and fails the session.
-    await stream.closeWrite()
-    await lp.read({ signal: AbortSignal.timeout(100) }).catch(() => undefined)
-  } catch {
-    // The victim closing or resetting the stream is the expected answer.
-  } finally {
-    stream.abort(new Error('done'))
-  }
+export function ack2Frame(parts: SyncPart[]): Uint8Array {
+  return encodeSyncFrame({ v: PROTOCOL_VERSION, t: MessageType.ACK2, parts })
 }
 
 /**
- * Slowloris: a stream that announces a 4 MiB frame and then sends a byte at a time. The
- * victim's read timeout and frame budget end it; returns when the victim has dropped it.
+ * A SYN that claims more than the victim holds of every origin (forged coverage in a
+ * digest): the victim has nothing to send back.
  */
-export async function slowloris(
-  attacker: Attacker,
-  peer: string,
-  stopAfterMs: number,
-): Promise<void> {
-  const connection = attacker.host.libp2p
-    .getConnections()
-    .find((c) => c.remotePeer.toString() === peer)
-  if (connection === undefined) return
-  const stream = await connection.newStream(SYNC_PROTOCOL)
-  const started = performance.now()
-  async function* drip(): AsyncGenerator<Uint8Array> {
-    yield Uint8Array.from([0x80, 0x80, 0x80, 0x02]) // 4 MiB
-    while (performance.now() - started < stopAfterMs) {
-      yield Uint8Array.from([0])
-      await new Promise((resolve) => setTimeout(resolve, 200))
+export function synFrame(cluster: string, digest: Digest): Uint8Array {
+  const forged: Digest = Object.fromEntries(
+    Object.entries(digest).map(([origin, state]) => [
+      origin,
+      { ...state, covered: state.covered + 1_000_000 },
+    ]),
+  )
+  return encodeSyncFrame({ v: PROTOCOL_VERSION, t: MessageType.SYN, cluster, digest: forged })
+}
+
+/** Raw frames for fresh streams: random, truncated, a wrong type first. */
+export function rawFrame(kind: number, random: Random, cluster: string): Uint8Array {
+  switch (kind % 3) {
+    case 0:
+      return randomBytes(random, 1 + Math.floor(random() * 500))
+    case 1: {
+      const syn = encodeSyncFrame({
+        v: PROTOCOL_VERSION,
+        t: MessageType.SYN,
+        cluster,
+        digest: {},
+      })
+      return syn.subarray(0, Math.floor(random() * syn.byteLength))
     }
+    default:
+      return encodeSyncFrame({ v: PROTOCOL_VERSION, t: MessageType.ACK2, parts: [] })
   }
-  await stream.sink(drip()).catch(() => undefined)
-  stream.abort(new Error('done'))
 }
