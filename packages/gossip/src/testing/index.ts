@@ -6,6 +6,7 @@ export {
   type BareStream,
   createRawPeer,
   encodeTopicRpc,
+  GOSSIPSUB_PROTOCOL,
   peerIdBytes,
   type RawPeer,
   type RawStream,

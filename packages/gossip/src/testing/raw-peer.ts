@@ -32,6 +32,9 @@ export interface RawTopicMessage {
   key?: Uint8Array
 }
 
+/** The gossipsub protocol the raw peer speaks (gossipsub 1.1, which every peer accepts). */
+export const GOSSIPSUB_PROTOCOL = '/meshsub/1.1.0'
+
 /** gossipsub signs "libp2p-pubsub:" followed by the message without `signature` and `key`. */
 const SIGN_PREFIX = new TextEncoder().encode('libp2p-pubsub:')
 
@@ -99,6 +102,19 @@ export async function createRawPeer(init: { privateKey?: PrivateKey } = {}): Pro
     connectionMonitor: { enabled: false },
     services: { identify: identify() },
   })
+  // Peers learn by identify which protocols we speak, and gossipsub forgets a peer that does
+  // not list its own: advertise it, and read (and drop) what the victim sends us on it.
+  await libp2p.handle(
+    GOSSIPSUB_PROTOCOL,
+    ({ stream }) => {
+      void (async () => {
+        for await (const _ of stream.source) {
+          /* drop */
+        }
+      })().catch(() => undefined)
+    },
+    { maxInboundStreams: 8 },
+  )
   const peerId = peerIdFromPrivateKey(privateKey)
   const fromBytes = peerId.toMultihash().bytes
   const signer = createRecordSigner(privateKey)
