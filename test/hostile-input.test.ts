@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs'
+import { Session } from 'node:inspector'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import type { GrapevineAgent } from '@grapevine/agent'
 import type { Digest, ServiceInstance } from '@grapevine/core'
@@ -53,6 +55,25 @@ function honestView(agent: GrapevineAgent, attacker: string): string[] {
     }
   }
   return out.sort()
+}
+
+/** GRAPEVINE_HOSTILE_PROFILE=file.cpuprofile: a CPU profile of this process over the flood. */
+async function startProfile(): Promise<(() => Promise<void>) | undefined> {
+  const file = process.env.GRAPEVINE_HOSTILE_PROFILE
+  if (file === undefined) return undefined
+  const session = new Session()
+  session.connect()
+  const post = (method: string) =>
+    new Promise<unknown>((resolve, reject) =>
+      session.post(method, (err, result) => (err ? reject(err) : resolve(result))),
+    )
+  await post('Profiler.enable')
+  await post('Profiler.start')
+  return async () => {
+    const { profile } = (await post('Profiler.stop')) as { profile: object }
+    writeFileSync(file, JSON.stringify(profile))
+    session.disconnect()
+  }
 }
 
 describe('hostile input (issue 9)', () => {
@@ -176,7 +197,9 @@ describe('hostile input (issue 9)', () => {
     })
     flood.catch(() => undefined) // awaited below; a failed probe must not leave it unhandled
     const floodLoop = loopDelay()
+    const profile = await startProfile()
     const during = await probes(() => flooding)
+    await profile?.()
     const floodDelay = floodLoop()
     const report = await flood
 
