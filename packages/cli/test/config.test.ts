@@ -54,6 +54,7 @@ describe('resolveConfig', () => {
       token: undefined,
       tokenExempt: [],
       configDir: undefined,
+      checkUpdateInterval: 300_000,
       logLevel: 'info',
       leaveTimeout: 5000,
       timings: {},

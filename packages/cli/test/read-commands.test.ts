@@ -69,33 +69,44 @@ describe('grapevine service NAME', () => {
     expect(await run('service', 'web', '--all')).toBe(0)
     expect(cli.io.out()).toBe(
       [
-        'ID     VERSION  STATUS    ENDPOINTS              TAGS  METADATA  NODE    CHECKS',
-        'web-1  v1       passing   http://127.0.0.1:8080  edge  zone=a    node-a  -',
-        'web-2  v2       critical  -                      -     -         node-a  -',
+        'ID     VERSION  STATUS    ENDPOINTS              TAGS  METADATA  NODE',
+        'web-1  v1       passing   http://127.0.0.1:8080  edge  zone=a    node-a',
+        'web-2  v2       critical  -                      -     -         node-a',
         '',
       ].join('\n'),
     )
   })
 
-  it("shows the state of each check of this agent's instances, in the table and in JSON", async () => {
+  // Friction point 6: the checks come with the instance, from whichever node owns it.
+  it('shows the state of each check every instance carries, in the table and in JSON', async () => {
     await seed()
-    Object.assign(server.agent, {
-      checks: (id: string) =>
-        id === 'web-1' ? [{ id: 'http-0', status: 'passing', output: '200 OK' }] : undefined,
+    const check = {
+      id: 'http-0',
+      name: 'HTTP GET /health',
+      status: 'passing' as const,
+      output: '200 OK',
+    }
+    const [web1] = server.agent.getService('web')
+    const remote = { ...web1!, node: '12D3KooWremoteremote', checks: [check] }
+    const stub = await startTestServer({
+      agent: { ...server.agent, service: () => [remote] },
     })
-    expect(await run('service', 'web')).toBe(0)
-    expect(cli.io.out()).toBe(
-      [
-        'ID     VERSION  STATUS   ENDPOINTS              TAGS  METADATA  NODE    CHECKS',
-        'web-1  v1       passing  http://127.0.0.1:8080  edge  zone=a    node-a  http-0:passing',
-        '',
-      ].join('\n'),
-    )
-    cli.io = createMemoryIo({ env: { GRAPEVINE_HTTP_ADDR: server.addr } })
-    expect(await run('service', 'web', '--json')).toBe(0)
-    expect(JSON.parse(cli.io.out())[0].checks).toEqual([
-      { id: 'http-0', status: 'passing', output: '200 OK' },
-    ])
+    try {
+      cli.io = createMemoryIo({ env: { GRAPEVINE_HTTP_ADDR: stub.addr } })
+      expect(await run('service', 'web')).toBe(0)
+      expect(cli.io.out()).toBe(
+        [
+          'ID     VERSION  STATUS   ENDPOINTS              TAGS  METADATA  NODE       CHECKS',
+          'web-1  v1       passing  http://127.0.0.1:8080  edge  zone=a    …teremote  http-0:passing',
+          '',
+        ].join('\n'),
+      )
+      cli.io = createMemoryIo({ env: { GRAPEVINE_HTTP_ADDR: stub.addr } })
+      expect(await run('service', 'web', '--json')).toBe(0)
+      expect(JSON.parse(cli.io.out())[0].checks).toEqual([check])
+    } finally {
+      await stub.api.close()
+    }
   })
 
   it('applies filters and prints JSON', async () => {

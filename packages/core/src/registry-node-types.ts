@@ -1,5 +1,5 @@
 import type { AgentReads, Conflict, MemberState, ServiceEvent } from './agent-api.js'
-import type { HealthStatus, Registration } from './instance.js'
+import type { HealthStatus, InstanceCheck, Registration } from './instance.js'
 import type { Liveness, LivenessTimings, LivenessTransition } from './liveness-types.js'
 import type {
   ApplyResult,
@@ -52,12 +52,24 @@ export interface RegistryNode extends AgentReads {
   readonly replica: Replica
   readonly liveness: Liveness
 
-  /** Validates and claims an instance; returns its id and the write to publish. */
-  register(registration: Registration): { id: string; delta: Delta }
+  /**
+   * Validates and claims an instance; returns its id and the write to publish. `checks` are
+   * the summaries of its health checks that replicate with it (the agent's, see `setHealth`).
+   */
+  register(
+    registration: Registration,
+    checks?: readonly InstanceCheck[],
+  ): { id: string; delta: Delta }
   /** Tombstones one of this node's instances; throws `NotFoundError` if it has none by that id. */
   deregister(id: string): Delta
   /** Changes the health status of one of this node's instances; undefined when unchanged. */
   setStatus(id: string, status: HealthStatus): Delta | undefined
+  /**
+   * Sets the status and the check summaries of one of this node's instances (an empty list
+   * drops them); undefined when both are unchanged. Throws `ValidationError` for summaries
+   * past `LIMITS` (the caller cuts outputs with `truncateText`).
+   */
+  setHealth(id: string, status: HealthStatus, checks: readonly InstanceCheck[]): Delta | undefined
   /** Tombstones every instance of this node (for `leave()`); undefined when it has none. */
   deregisterAll(): Delta | undefined
   /**

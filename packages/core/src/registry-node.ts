@@ -5,7 +5,10 @@ import { NotFoundError, QuotaExceededError, ValidationError } from './errors.js'
 import {
   HEALTH_STATUSES,
   type HealthStatus,
+  type InstanceCheck,
+  instancesEqual,
   type ServiceInstance,
+  validateInstanceChecks,
   validateName,
   validateRegistration,
 } from './instance.js'
@@ -210,8 +213,11 @@ export function createRegistryNode(init: RegistryNodeInit): RegistryNode {
     replica,
     liveness,
 
-    register(registration) {
-      const instance = validateRegistration(registration, nodeId, generateId)
+    register(registration, checks) {
+      const validated = validateRegistration(registration, nodeId, generateId)
+      const summaries = validateInstanceChecks(checks)
+      const instance: ServiceInstance =
+        summaries === undefined ? validated : Object.freeze({ ...validated, checks: summaries })
       const known = replica.claimsFor(instance.id).some((claim) => claim.origin === nodeId)
       if (!known && replica.claimCount(nodeId) >= quota.claims) {
         throw new QuotaExceededError(quota.claims, 'claims')
@@ -232,6 +238,22 @@ export function createRegistryNode(init: RegistryNodeInit): RegistryNode {
       if (current.status === status) return undefined
       // metadata, endpoints and tags are frozen already: share them with the new version.
       const instance: ServiceInstance = Object.freeze({ ...current, status })
+      return write([{ id, instance }])
+    },
+
+    setHealth(id, status: HealthStatus, checks: readonly InstanceCheck[]) {
+      if (!HEALTH_STATUSES.includes(status)) {
+        throw new ValidationError('status', `must be one of ${HEALTH_STATUSES.join(', ')}`)
+      }
+      const summaries = validateInstanceChecks(checks)
+      const current = ownLiveInstance(id)
+      const { checks: _previous, ...fields } = current
+      const instance: ServiceInstance = Object.freeze({
+        ...fields,
+        status,
+        ...(summaries !== undefined && { checks: summaries }),
+      })
+      if (instancesEqual(current, instance)) return undefined
       return write([{ id, instance }])
     },
 
