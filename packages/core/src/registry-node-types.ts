@@ -96,12 +96,28 @@ export interface RegistryNode extends AgentReads {
   /**
    * A membership fact: `origin` is alive, suspect, dead or left at generation `gen`. Dead and
    * left origins' claims are hidden (watchers see cause `expired` or `left`), and purged
-   * `purgeAfter` later; alive again shows them again. The only way membership reaches the
-   * registry. `covered`, when known, is how far the origin says it has written: an origin
-   * back from dead or left stays hidden until this replica holds that much of it, so that
-   * what it wrote while unheard (a deregistration) is never shown undone, even for a moment.
+   * `purgeAfter` later. The only way membership reaches the registry.
+   *
+   * An origin back from dead in the same generation stays hidden until this replica holds
+   * what the origin itself says it has written, so that what it wrote while unheard (a
+   * deregistration) is never shown undone, even for a moment. `covered` is that statement
+   * when the fact carries it; without it, the origin stays hidden (`awaitsOrigin`) until
+   * `originAdvert` brings its word.
    */
   memberFact(origin: string, state: MemberState, gen: number, covered?: number): void
+  /**
+   * True while `origin` is back from dead but has not yet said what it holds: the caller
+   * should ask it (a sync session with the origin itself) and pass its answer to
+   * `originAdvert`.
+   */
+  awaitsOrigin(origin: string): boolean
+  /**
+   * The origin's own word on how far it has written in `gen` (its digest entry in a sync
+   * reply), given in answer to a request made while `awaitsOrigin(origin)` was true, so that
+   * the word is newer than the fact that brought it back. Its claims show once this replica
+   * covers `covered`. A word of another generation is ignored.
+   */
+  originAdvert(origin: string, gen: number, covered: number): void
   /** Hides unconfirmed origins, purges, collects tombstones. */
   tick(): LivenessTransition[]
 
