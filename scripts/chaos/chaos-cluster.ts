@@ -3,9 +3,11 @@
  * service (`chaos`) followed on every agent, and a model of what every live agent should show.
  * It counts, from the agents' own events and views:
  * - lost: an acknowledged registration missing from a live agent once the cluster settled;
- * - resurrected: an agent showing a registration again after it had shown it removed, once it
- *   was deregistered (each registration carries its own version, so a lagging agent that shows
- *   an older registration of a re-registered id is not counted), or still showing a
+ * - resurrected: an agent showing a registration again after it had shown it removed, once its
+ *   deregistration was acknowledged (each registration carries its own version, so a lagging
+ *   agent that shows an older registration of a re-registered id is not counted; and the add
+ *   must be later, by the agents' shared wall clock, than the acknowledgement: an agent may
+ *   rightly show an instance whose deregistration is still in flight), or still showing a
  *   deregistered id once settled;
  * - dead-node-visible: an instance of a node that is down, shown by a live agent after the
  *   detection deadline (the lease plus slack) ran out.
@@ -72,8 +74,11 @@ export class ChaosCluster {
   readonly expected = new Map<string, number>()
   /** Ids deregistered (or dropped by a restore) and not registered since. */
   readonly gone = new Set<string>()
-  /** `id#version` of every registration that was deregistered: it must never show again. */
-  private readonly deadVersions = new Set<string>()
+  /**
+   * `id#version` of every registration that was deregistered → when that was acknowledged
+   * (wall ms): it must never show again after that.
+   */
+  private readonly deadVersions = new Map<string, number>()
   /** The version of each id's current registration. */
   private readonly versions = new Map<string, string>()
   private readonly sawDelete = new Set<string>()
@@ -88,8 +93,12 @@ export class ChaosCluster {
     if (!this.debug) return
     const list = this.history.get(id) ?? []
     list.push(`${Date.now() % 100_000} ${what}`)
-    if (list.length > 8) list.shift()
+    if (list.length > 16) list.shift()
     this.history.set(id, list)
+  }
+  /** With CHAOS_DEBUG=1: a disruption or restart, on stderr, with the same clock as the history. */
+  private mark(what: string): void {
+    if (this.debug) console.error(`chaos: ${Date.now() % 100_000} ${what}`)
   }
   private root = ''
   private serial = 0
@@ -145,6 +154,7 @@ export class ChaosCluster {
     node.proc = proc
     node.peerId = proc.peerId
     node.downSince = undefined
+    this.mark(`node ${node.index} started as ${proc.peerId.slice(-6)}`)
     proc.onEvent((event) => this.observe(node, event))
     await proc.call('follow', SERVICE)
   }
@@ -159,14 +169,20 @@ export class ChaosCluster {
     const key = `${observer.index}:${registration}`
     if (event.op === 'delete') {
       this.note(event.id, `obs${observer.index} delete ${event.version} ${event.cause}`)
-      if (this.deadVersions.has(registration)) this.sawDelete.add(key)
+      this.sawDelete.add(key)
       return
     }
     this.note(
       event.id,
       `obs${observer.index} ${event.op} ${event.version} ${event.cause} @${this.ownerOf(event.node)?.index}`,
     )
-    if (event.op === 'add' && this.deadVersions.has(registration) && this.sawDelete.has(key)) {
+    const deadSince = this.deadVersions.get(registration)
+    if (
+      event.op === 'add' &&
+      deadSince !== undefined &&
+      event.t > deadSince &&
+      this.sawDelete.has(key)
+    ) {
       this.resurrectedIds.add(event.id)
       if (this.debug) {
         console.error(
@@ -212,15 +228,16 @@ export class ChaosCluster {
   async deregister(node: ChaosNode, id: string): Promise<void> {
     this.gone.add(id)
     const version = this.versions.get(id)
-    if (version !== undefined) this.deadVersions.add(`${id}#${version}`)
     this.expected.delete(id)
     this.note(id, `deregister on ${node.index}`)
     await node.proc!.call('deregister', id)
+    if (version !== undefined) this.deadVersions.set(`${id}#${version}`, Date.now())
     this.note(id, `deregistered on ${node.index}`)
   }
 
   /** kill -9, SIGSTOP, or a graceful leave. */
   async takeDown(node: ChaosNode, how: 'SIGKILL' | 'SIGSTOP' | 'leave'): Promise<void> {
+    this.mark(`${how} node ${node.index}`)
     node.downSince = Date.now()
     if (how === 'leave') {
       await node.proc!.call('leave').catch(() => undefined)
@@ -229,12 +246,14 @@ export class ChaosCluster {
   }
 
   async resume(node: ChaosNode): Promise<void> {
+    this.mark(`SIGCONT node ${node.index}`)
     await node.proc!.signal('SIGCONT')
     node.downSince = undefined
   }
 
   async restart(node: ChaosNode, dataDir: 'same' | 'empty' | string): Promise<void> {
     node.restarts++
+    this.mark(`restart node ${node.index} (${dataDir})`)
     if (dataDir === 'empty') {
       node.dataDir = join(this.root, `node-${node.index}-empty-${node.restarts}`)
       // Its registrations die with its old identity.
@@ -243,7 +262,7 @@ export class ChaosCluster {
           this.expected.delete(id)
           this.gone.add(id)
           const version = this.versions.get(id)
-          if (version !== undefined) this.deadVersions.add(`${id}#${version}`)
+          if (version !== undefined) this.deadVersions.set(`${id}#${version}`, Date.now())
         }
       }
     } else if (dataDir !== 'same') {
@@ -271,7 +290,7 @@ export class ChaosCluster {
         this.expected.delete(id)
         this.gone.add(id)
         const version = this.versions.get(id)
-        if (version !== undefined) this.deadVersions.add(`${id}#${version}`)
+        if (version !== undefined) this.deadVersions.set(`${id}#${version}`, Date.now())
       }
     }
     for (const [id, version] of copyIds) {

@@ -280,8 +280,13 @@ export function soak(minutes: number): Scenario {
       let nextDisruption = started + 20_000
       let disruption = 0
       let launched = 0
+      // Whether the driver or the agents set the pace: op latencies, and ticks at the in-flight cap.
+      const latencies: number[] = []
+      let saturated = 0
+      let ticks = 0
       while (performance.now() < endAt) {
         const tickStart = performance.now()
+        ticks++
         if (tickStart > nextSample) {
           nextSample = tickStart + 20_000
           for (const node of steady) {
@@ -310,12 +315,18 @@ export function soak(minutes: number): Scenario {
         }
         // Launches catch up with the schedule after a pause (a disruption, a heap sample).
         const due = Math.floor(((performance.now() - started) / 1000) * RATE)
+        if (launched < due && inFlight.size >= 32) saturated++
         while (launched < due && inFlight.size < 32) {
           launched++
-          const op = operate().catch((err: Error) => {
-            // Ops never target a node that is down, so a failure is worth seeing.
-            console.error(`chaos: op failed: ${err.message}`)
-          })
+          const opStarted = performance.now()
+          const op = operate()
+            .then(() => {
+              latencies.push(performance.now() - opStarted)
+            })
+            .catch((err: Error) => {
+              // Ops never target a node that is down, so a failure is worth seeing.
+              console.error(`chaos: op failed: ${err.message}`)
+            })
           inFlight.add(op)
           void op.finally(() => inFlight.delete(op))
         }
@@ -323,6 +334,14 @@ export function soak(minutes: number): Scenario {
       }
       await Promise.all(inFlight)
       const elapsedMin = (performance.now() - started) / 60_000
+      latencies.sort((a, b) => a - b)
+      const quantile = (q: number) =>
+        latencies[Math.floor(q * (latencies.length - 1))] ?? Number.NaN
+      if (process.env.CHAOS_DEBUG === '1') {
+        console.error(
+          `chaos: soak op latency p50 ${quantile(0.5).toFixed(0)} ms, p99 ${quantile(0.99).toFixed(0)} ms; ${saturated} of ${ticks} ticks at the in-flight cap`,
+        )
+      }
       // Victims still down come back before the final check.
       await Promise.all(recoveries)
       const convergenceS = await cluster.converge(60_000)

@@ -53,6 +53,12 @@ export interface AgentOptions {
    */
   minCheckInterval?: number
   /**
+   * How often at most a change of a check's output alone replicates, in ms (Consul's
+   * `check_update_interval`). Check statuses and first results replicate at once; outputs
+   * (their first `LIMITS.checkOutputLength` characters) ride along. @default 300_000
+   */
+  checkUpdateInterval?: number
+  /**
    * Fault injection for tests and chaos experiments. `dropDeltas` is the share (0–1) of
    * received DELTAs this node throws away, as if gossip lost them: anti-entropy must still
    * deliver every write. Never set it in production.

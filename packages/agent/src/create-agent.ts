@@ -6,11 +6,14 @@ import {
   agentReads,
   createRegistryNode,
   type Delta,
+  type InstanceCheck,
+  LIMITS,
   type MemberState,
   NotFoundError,
   REGISTRATION_FIELDS,
   type Registration,
   resolveTimings,
+  truncateText,
   validateNodeName,
   validateRegistration,
 } from '@grapevine/core'
@@ -27,6 +30,7 @@ import type { AgentRegistration, GrapevineAgent } from './agent-types.js'
 import {
   CHECK_DEFAULTS,
   type CheckDefinition,
+  type CheckInfo,
   createCheckRunner,
   validateChecks,
 } from './checks/index.js'
@@ -64,6 +68,16 @@ function defaultNodeName(): string {
         .slice(0, 63) ?? ''
     return /^[A-Za-z0-9]/.test(label) ? label : 'node'
   }
+}
+
+/** What replicates of an instance's checks: id, name, status and the start of the output. */
+function summarize(checks: readonly CheckInfo[] | undefined): InstanceCheck[] {
+  return (checks ?? []).map((check) => ({
+    id: check.id,
+    name: truncateText(check.name, LIMITS.checkNameLength),
+    status: check.status,
+    output: truncateText(check.output, LIMITS.checkOutputLength),
+  }))
 }
 
 /** What register() checked: the registration as stored, and its parts. */
@@ -180,9 +194,15 @@ export async function createAgent(options: AgentOptions = {}): Promise<Grapevine
     if (delta !== undefined && !stopped) gossip.publish(delta)
   }
   const runner = createCheckRunner(
-    {},
     {
-      onStatus: (id, status) => publish(registry.setStatus(id, status)),
+      ...(options.checkUpdateInterval !== undefined && {
+        checkUpdateInterval: options.checkUpdateInterval,
+      }),
+    },
+    {
+      // Every change other nodes should see comes through onChecks, aggregate status included.
+      onStatus: () => undefined,
+      onChecks: (id, status, checks) => publish(registry.setHealth(id, status, summarize(checks))),
       onDeregister: (id) => void deregister(id).catch(() => undefined),
     },
   )
@@ -197,7 +217,8 @@ export async function createAgent(options: AgentOptions = {}): Promise<Grapevine
     // initial status, a re-registered one keeps the state of its unchanged checks (no flap).
     const status = checks.length > 0 ? runner.add(id, checks) : undefined
     if (checks.length === 0) runner.remove(id)
-    publish(registry.register({ ...registration, ...(status && { status }) }).delta)
+    const summaries = summarize(runner.checks(id))
+    publish(registry.register({ ...registration, ...(status && { status }) }, summaries).delta)
   }
 
   // Every write is saved before it is applied, published or acknowledged: if the save fails,

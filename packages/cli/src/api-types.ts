@@ -12,8 +12,12 @@ export interface SelfInfo {
   stats: AgentStats
 }
 
-/** One entry of GET /v1/instances: a local instance and its checks. */
-export interface LocalInstanceView extends ServiceInstance {
+/**
+ * One entry of GET /v1/instances: a local instance and its checks in full (kind, timings, the
+ * whole output), where the replicated `ServiceInstance.checks` carry only id, name, status and
+ * the start of the output.
+ */
+export interface LocalInstanceView extends Omit<ServiceInstance, 'checks'> {
   checks: CheckStatusView[]
 }
 

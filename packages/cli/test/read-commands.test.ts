@@ -24,6 +24,7 @@ describe('grapevine members', () => {
 })
 
 describe('grapevine services', () => {
+  // Issue 12, friction point 5: counts by health.
   it('prints one row per service with counts by health', async () => {
     await seed()
     // Every service, all-critical ones too: web-2 is critical and still counted.
@@ -38,6 +39,7 @@ describe('grapevine services', () => {
     )
   })
 
+  // Issue 12, friction point 5: every service is listed, all-critical ones too; `--passing`.
   it('lists a service whose instances are all critical, and --passing leaves it out', async () => {
     await cli.server.agent.register({ id: 'down-1', name: 'down', status: 'critical' })
     await cli.server.agent.register({ id: 'slow-1', name: 'slow', status: 'warning' })
@@ -69,35 +71,47 @@ describe('grapevine service NAME', () => {
     expect(await run('service', 'web', '--all')).toBe(0)
     expect(cli.io.out()).toBe(
       [
-        'ID     VERSION  STATUS    ENDPOINTS              TAGS  METADATA  NODE    CHECKS',
-        'web-1  v1       passing   http://127.0.0.1:8080  edge  zone=a    node-a  -',
-        'web-2  v2       critical  -                      -     -         node-a  -',
+        'ID     VERSION  STATUS    ENDPOINTS              TAGS  METADATA  NODE',
+        'web-1  v1       passing   http://127.0.0.1:8080  edge  zone=a    node-a',
+        'web-2  v2       critical  -                      -     -         node-a',
         '',
       ].join('\n'),
     )
   })
 
-  it("shows the state of each check of this agent's instances, in the table and in JSON", async () => {
+  // Friction point 6: the checks come with the instance, from whichever node owns it.
+  it('shows the state of each check every instance carries, in the table and in JSON', async () => {
     await seed()
-    Object.assign(server.agent, {
-      checks: (id: string) =>
-        id === 'web-1' ? [{ id: 'http-0', status: 'passing', output: '200 OK' }] : undefined,
+    const check = {
+      id: 'http-0',
+      name: 'HTTP GET /health',
+      status: 'passing' as const,
+      output: '200 OK',
+    }
+    const [web1] = server.agent.getService('web')
+    const remote = { ...web1!, node: '12D3KooWremoteremote', checks: [check] }
+    const stub = await startTestServer({
+      agent: { ...server.agent, service: () => [remote] },
     })
-    expect(await run('service', 'web')).toBe(0)
-    expect(cli.io.out()).toBe(
-      [
-        'ID     VERSION  STATUS   ENDPOINTS              TAGS  METADATA  NODE    CHECKS',
-        'web-1  v1       passing  http://127.0.0.1:8080  edge  zone=a    node-a  http-0:passing',
-        '',
-      ].join('\n'),
-    )
-    cli.io = createMemoryIo({ env: { GRAPEVINE_HTTP_ADDR: server.addr } })
-    expect(await run('service', 'web', '--json')).toBe(0)
-    expect(JSON.parse(cli.io.out())[0].checks).toEqual([
-      { id: 'http-0', status: 'passing', output: '200 OK' },
-    ])
+    try {
+      cli.io = createMemoryIo({ env: { GRAPEVINE_HTTP_ADDR: stub.addr } })
+      expect(await run('service', 'web')).toBe(0)
+      expect(cli.io.out()).toBe(
+        [
+          'ID     VERSION  STATUS   ENDPOINTS              TAGS  METADATA  NODE       CHECKS',
+          'web-1  v1       passing  http://127.0.0.1:8080  edge  zone=a    …teremote  http-0:passing',
+          '',
+        ].join('\n'),
+      )
+      cli.io = createMemoryIo({ env: { GRAPEVINE_HTTP_ADDR: stub.addr } })
+      expect(await run('service', 'web', '--json')).toBe(0)
+      expect(JSON.parse(cli.io.out())[0].checks).toEqual([check])
+    } finally {
+      await stub.api.close()
+    }
   })
 
+  // Issue 12, friction point 4: `--meta K=V`, the syntax of the HTTP query string too.
   it('applies filters and prints JSON', async () => {
     await seed()
     expect(await run('service', 'web', '--meta', 'zone=a', '--tag', 'edge', '--json')).toBe(0)

@@ -25,7 +25,7 @@ export type EventOp = 'add' | 'update' | 'delete'
  * - `expired`: its owner stopped answering (dead), or restarted without it
  * - `left`: its owner left the cluster gracefully
  * - `superseded`: another node's claim on the same id won (an instance moved)
- * - `health`: its status changed (passing / warning / critical)
+ * - `health`: its status (passing / warning / critical) or a check's state changed
  */
 export type EventCause =
   | 'registered'

@@ -139,5 +139,8 @@ export function estimateClaimBytes(claim: Claim): number {
   for (const url of instance.endpoints) bytes += url.length + 3
   for (const tag of instance.tags) bytes += tag.length + 3
   for (const key in instance.metadata) bytes += key.length + instance.metadata[key]!.length + 6
+  for (const check of instance.checks ?? []) {
+    bytes += 40 + check.id.length + check.name.length + check.output.length
+  }
   return bytes
 }

@@ -7,7 +7,7 @@ import { changeCause } from './view.js'
  * deletes first (in `before` order), then adds and updates (in `after` order). For clients
  * that poll lists (HTTP API, DNS) and want events. Causes are what a snapshot can tell:
  * add → `registered`, delete → `deregistered`, update → `superseded` when the node changed,
- * `health` when only the status changed, else `registered`.
+ * `health` when only the status or check states changed, else `registered`.
  */
 export function diff(
   before: readonly ServiceInstance[],

@@ -19,6 +19,24 @@ export interface ServiceInstance {
   readonly tags: readonly string[]
   readonly status: HealthStatus
   readonly node: string
+  /**
+   * The state of each of the owner's health checks, as it last replicated them: what `status`
+   * is the worst of. Absent when the instance has no checks. The definitions (URLs, intervals,
+   * headers) never leave the owner; only these summaries travel, signed with the claim.
+   */
+  readonly checks?: readonly InstanceCheck[]
+}
+
+/**
+ * One health check of an instance as every node sees it: its id and name, the status it
+ * reports (after thresholds), and the start of its latest output (at most
+ * `LIMITS.checkOutputLength` characters; the owner keeps the rest).
+ */
+export interface InstanceCheck {
+  readonly id: string
+  readonly name: string
+  readonly status: HealthStatus
+  readonly output: string
 }
 
 /** What a caller passes to `register`. Only `name` is required; `id` is generated when absent. */
@@ -45,6 +63,16 @@ export const LIMITS = {
   endpointLength: 256,
   tags: 32,
   tagLength: 64,
+  /** Check summaries per instance (the agent allows 16 checks per instance). */
+  checks: 16,
+  checkIdLength: 128,
+  checkNameLength: 128,
+  /**
+   * Characters of each check's output that replicate. Consul keeps 4 KiB on its servers; here
+   * every node holds every instance, so 16 checks stay under 8 KiB per instance and one DELTA
+   * (64 KiB) always holds the largest instance.
+   */
+  checkOutputLength: 256,
 } as const
 
 // Names double as DNS labels and URL path segments (HTTP API, `grapevine:///NAME`), so they
@@ -82,6 +110,7 @@ export const PROTOTYPE_KEYS: ReadonlySet<string> = new Set([
  * unpaired surrogates (pairs are read as one astral code point).
  */
 const LONE_SURROGATE = /\p{Cs}/u
+const LONE_SURROGATES = /\p{Cs}/gu
 
 /** Throws unless `value` is well-formed Unicode. */
 export function checkWellFormed(field: string, value: string): string {
@@ -227,10 +256,68 @@ function checkKnownFields(input: Record<string, unknown>, extra: readonly string
   }
 }
 
+/**
+ * Cuts `text` to at most `max` UTF-16 units without splitting a surrogate pair, and replaces
+ * lone surrogates (a TTL note may hold one): what a check summary may carry.
+ */
+export function truncateText(text: string, max: number): string {
+  let cut = text.length <= max ? text : text.slice(0, max)
+  const last = cut.charCodeAt(cut.length - 1)
+  if (cut.length < text.length && last >= 0xd800 && last <= 0xdbff) cut = cut.slice(0, -1)
+  return cut.replace(LONE_SURROGATES, '\uFFFD')
+}
+
+const CHECK_FIELDS = ['id', 'name', 'status', 'output']
+
+function validateCheck(value: unknown, field: string): InstanceCheck {
+  if (!isPlainObject(value)) throw new ValidationError(field, 'must be an object')
+  for (const key of Object.keys(value)) {
+    if (!CHECK_FIELDS.includes(key)) throw new ValidationError(`${field}.${key}`, 'unknown field')
+  }
+  const output = value.output
+  if (typeof output !== 'string') throw new ValidationError(`${field}.output`, 'must be a string')
+  if (output.length > LIMITS.checkOutputLength) {
+    throw new ValidationError(
+      `${field}.output`,
+      `must be at most ${LIMITS.checkOutputLength} characters`,
+    )
+  }
+  return Object.freeze({
+    id: checkAddressable(
+      `${field}.id`,
+      checkString(`${field}.id`, value.id, LIMITS.checkIdLength, ID_PATTERN),
+    ),
+    name: checkString(`${field}.name`, value.name, LIMITS.checkNameLength),
+    status: validateStatus(value.status ?? '', `${field}.status`),
+    output: checkWellFormed(`${field}.output`, output),
+  })
+}
+
+/**
+ * Validates an instance's check summaries (strictly: they are signed, so nothing is dropped).
+ * Ids are unique. An empty list is no list: undefined.
+ */
+export function validateInstanceChecks(
+  value: unknown,
+  field = 'checks',
+): readonly InstanceCheck[] | undefined {
+  if (value === undefined) return undefined
+  if (!Array.isArray(value)) throw new ValidationError(field, 'must be an array of checks')
+  if (value.length > LIMITS.checks) {
+    throw new ValidationError(field, `must have at most ${LIMITS.checks} checks`)
+  }
+  if (value.length === 0) return undefined
+  const checks = value.map((item, i) => validateCheck(item, `${field}[${i}]`))
+  const ids = new Set(checks.map((check) => check.id))
+  if (ids.size !== checks.length) throw new ValidationError(field, 'check ids must be unique')
+  return Object.freeze(checks)
+}
+
 function buildInstance(
   input: Record<string, unknown>,
   node: string,
   generateId: () => string,
+  checks?: readonly InstanceCheck[],
 ): ServiceInstance {
   const name = validateName(input.name)
   const id = input.id === undefined ? generateId() : validateId(input.id)
@@ -245,6 +332,7 @@ function buildInstance(
     ),
     status: validateStatus(input.status),
     node,
+    ...(checks !== undefined && { checks }),
   })
 }
 
@@ -273,7 +361,7 @@ export function validateInstance(input: unknown): ServiceInstance {
   if (!isPlainObject(input)) throw new ValidationError('instance', 'must be an object')
   const node = checkString('node', input.node, 256)
   const id = validateId(input.id)
-  return buildInstance(input, node, () => id)
+  return buildInstance(input, node, () => id, validateInstanceChecks(input.checks))
 }
 
 function freezeInstance(instance: ServiceInstance): ServiceInstance {
@@ -293,6 +381,23 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i])
 }
 
+const NO_CHECKS: readonly InstanceCheck[] = Object.freeze([])
+
+/** Check summaries equal in order; absent and empty are the same. */
+export function checksEqual(
+  a: readonly InstanceCheck[] = NO_CHECKS,
+  b: readonly InstanceCheck[] = NO_CHECKS,
+): boolean {
+  if (a === b) return true
+  return (
+    a.length === b.length &&
+    a.every((x, i) => {
+      const y = b[i]!
+      return x.id === y.id && x.name === y.name && x.status === y.status && x.output === y.output
+    })
+  )
+}
+
 /** Field-by-field equality (metadata compared as a map, lists in order). */
 export function instancesEqual(a: ServiceInstance, b: ServiceInstance): boolean {
   if (a === b) return true
@@ -303,7 +408,8 @@ export function instancesEqual(a: ServiceInstance, b: ServiceInstance): boolean 
     a.status !== b.status ||
     a.node !== b.node ||
     !sameList(a.endpoints, b.endpoints) ||
-    !sameList(a.tags, b.tags)
+    !sameList(a.tags, b.tags) ||
+    !checksEqual(a.checks, b.checks)
   ) {
     return false
   }

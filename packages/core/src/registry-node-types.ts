@@ -1,5 +1,5 @@
 import type { AgentReads, Conflict, MemberState, ServiceEvent } from './agent-api.js'
-import type { HealthStatus, Registration } from './instance.js'
+import type { HealthStatus, InstanceCheck, Registration } from './instance.js'
 import type { Liveness, LivenessTimings, LivenessTransition } from './liveness-types.js'
 import type {
   ApplyResult,
@@ -52,12 +52,24 @@ export interface RegistryNode extends AgentReads {
   readonly replica: Replica
   readonly liveness: Liveness
 
-  /** Validates and claims an instance; returns its id and the write to publish. */
-  register(registration: Registration): { id: string; delta: Delta }
+  /**
+   * Validates and claims an instance; returns its id and the write to publish. `checks` are
+   * the summaries of its health checks that replicate with it (the agent's, see `setHealth`).
+   */
+  register(
+    registration: Registration,
+    checks?: readonly InstanceCheck[],
+  ): { id: string; delta: Delta }
   /** Tombstones one of this node's instances; throws `NotFoundError` if it has none by that id. */
   deregister(id: string): Delta
   /** Changes the health status of one of this node's instances; undefined when unchanged. */
   setStatus(id: string, status: HealthStatus): Delta | undefined
+  /**
+   * Sets the status and the check summaries of one of this node's instances (an empty list
+   * drops them); undefined when both are unchanged. Throws `ValidationError` for summaries
+   * past `LIMITS` (the caller cuts outputs with `truncateText`).
+   */
+  setHealth(id: string, status: HealthStatus, checks: readonly InstanceCheck[]): Delta | undefined
   /** Tombstones every instance of this node (for `leave()`); undefined when it has none. */
   deregisterAll(): Delta | undefined
   /**
@@ -84,12 +96,28 @@ export interface RegistryNode extends AgentReads {
   /**
    * A membership fact: `origin` is alive, suspect, dead or left at generation `gen`. Dead and
    * left origins' claims are hidden (watchers see cause `expired` or `left`), and purged
-   * `purgeAfter` later; alive again shows them again. The only way membership reaches the
-   * registry. `covered`, when known, is how far the origin says it has written: an origin
-   * back from dead or left stays hidden until this replica holds that much of it, so that
-   * what it wrote while unheard (a deregistration) is never shown undone, even for a moment.
+   * `purgeAfter` later. The only way membership reaches the registry.
+   *
+   * An origin back from dead in the same generation stays hidden until this replica holds
+   * what the origin itself says it has written, so that what it wrote while unheard (a
+   * deregistration) is never shown undone, even for a moment. `covered` is that statement
+   * when the fact carries it; without it, the origin stays hidden (`awaitsOrigin`) until
+   * `originAdvert` brings its word.
    */
   memberFact(origin: string, state: MemberState, gen: number, covered?: number): void
+  /**
+   * True while `origin` is back from dead but has not yet said what it holds: the caller
+   * should ask it (a sync session with the origin itself) and pass its answer to
+   * `originAdvert`.
+   */
+  awaitsOrigin(origin: string): boolean
+  /**
+   * The origin's own word on how far it has written in `gen` (its digest entry in a sync
+   * reply), given in answer to a request made while `awaitsOrigin(origin)` was true, so that
+   * the word is newer than the fact that brought it back. Its claims show once this replica
+   * covers `covered`. A word of another generation is ignored.
+   */
+  originAdvert(origin: string, gen: number, covered: number): void
   /** Hides unconfirmed origins, purges, collects tombstones. */
   tick(): LivenessTransition[]
 

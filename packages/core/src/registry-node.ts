@@ -5,7 +5,10 @@ import { NotFoundError, QuotaExceededError, ValidationError } from './errors.js'
 import {
   HEALTH_STATUSES,
   type HealthStatus,
+  type InstanceCheck,
+  instancesEqual,
   type ServiceInstance,
+  validateInstanceChecks,
   validateName,
   validateRegistration,
 } from './instance.js'
@@ -80,9 +83,11 @@ export function createRegistryNode(init: RegistryNodeInit): RegistryNode {
   const hub = createWatchHub()
 
   const claimsFor = (id: string): readonly Claim[] => replica.claimsFor(id)
-  // Origins back from dead (or left) whose claims stay hidden until the replica covers what
-  // they advertised: origin → that `covered`. See `heard`.
+  // Origins back from dead in the same generation, whose claims stay hidden until the replica
+  // covers what the origin itself says it holds: origin → that `covered`, or `UNSAID` until it
+  // said (see `memberFact` and `originAdvert`).
   const catchingUp = new Map<string, number>()
+  const UNSAID = Number.POSITIVE_INFINITY
   const originState = (origin: string): MemberState | undefined => {
     if (origin === nodeId) return 'alive'
     const state = liveness.state(origin)
@@ -94,7 +99,12 @@ export function createRegistryNode(init: RegistryNodeInit): RegistryNode {
     const needed = catchingUp.get(origin)
     if (needed === undefined) return
     if ((replica.origin(origin)?.covered ?? 0) < needed) return
-    catchingUp.delete(origin)
+    release(origin)
+  }
+
+  /** Ends a hold (and shows what it hid, if the origin is visible). */
+  function release(origin: string): void {
+    if (!catchingUp.delete(origin)) return
     refresh(replica.claimsOf(origin).map((claim) => claim.id))
   }
 
@@ -158,9 +168,9 @@ export function createRegistryNode(init: RegistryNodeInit): RegistryNode {
   function retire(origin: string, gen: number): void {
     const known = liveness.gen(origin)
     if (known !== undefined && gen < known) return
-    // What an older generation advertised says nothing about this one.
-    if (known !== undefined && gen > known) catchingUp.delete(origin)
     refresh(replica.retire(origin, gen))
+    // A hold is about an older generation's claims, which are gone now.
+    if (known !== undefined && gen > known) release(origin)
   }
 
   /** A new origin past `maxOrigins` is refused (counted as over quota by the caller). */
@@ -191,7 +201,9 @@ export function createRegistryNode(init: RegistryNodeInit): RegistryNode {
     if (!admits(input)) return nothingApplied(input.claims.length)
     const result = merge(input)
     refresh(result.changedIds)
-    releaseIfCaughtUp(input.origin)
+    // A newer generation replaced the claims a hold was about.
+    if (result.restarted) release(input.origin)
+    else releaseIfCaughtUp(input.origin)
     return result
   }
 
@@ -201,8 +213,11 @@ export function createRegistryNode(init: RegistryNodeInit): RegistryNode {
     replica,
     liveness,
 
-    register(registration) {
-      const instance = validateRegistration(registration, nodeId, generateId)
+    register(registration, checks) {
+      const validated = validateRegistration(registration, nodeId, generateId)
+      const summaries = validateInstanceChecks(checks)
+      const instance: ServiceInstance =
+        summaries === undefined ? validated : Object.freeze({ ...validated, checks: summaries })
       const known = replica.claimsFor(instance.id).some((claim) => claim.origin === nodeId)
       if (!known && replica.claimCount(nodeId) >= quota.claims) {
         throw new QuotaExceededError(quota.claims, 'claims')
@@ -223,6 +238,22 @@ export function createRegistryNode(init: RegistryNodeInit): RegistryNode {
       if (current.status === status) return undefined
       // metadata, endpoints and tags are frozen already: share them with the new version.
       const instance: ServiceInstance = Object.freeze({ ...current, status })
+      return write([{ id, instance }])
+    },
+
+    setHealth(id, status: HealthStatus, checks: readonly InstanceCheck[]) {
+      if (!HEALTH_STATUSES.includes(status)) {
+        throw new ValidationError('status', `must be one of ${HEALTH_STATUSES.join(', ')}`)
+      }
+      const summaries = validateInstanceChecks(checks)
+      const current = ownLiveInstance(id)
+      const { checks: _previous, ...fields } = current
+      const instance: ServiceInstance = Object.freeze({
+        ...fields,
+        status,
+        ...(summaries !== undefined && { checks: summaries }),
+      })
+      if (instancesEqual(current, instance)) return undefined
       return write([{ id, instance }])
     },
 
@@ -261,18 +292,21 @@ export function createRegistryNode(init: RegistryNodeInit): RegistryNode {
         // Before the fact makes the origin visible again: the claims we hold may be an older
         // generation's, and showing them, even until the new one's state arrives, is a flap.
         retire(origin, originGen)
+        const heldGen = liveness.gen(origin)
         const transition = liveness.fact(origin, state, originGen)
-        // Back from dead or left, the origin may have written what we never received (it was
-        // stopped, or cut off, before its DELTA left): what we hold is stale until we cover
-        // what it advertises, and showing it would undo its deregistrations for a moment.
+        // Back from dead in the same generation, the origin may have written what we never
+        // received (it was paused, starved or cut off before its DELTA left, or the DELTA was
+        // lost): what we hold is stale until we cover what it says it holds, and showing it
+        // would undo its deregistrations for a moment. A new generation needs no wait: `retire`
+        // dropped the old one's claims, and the new one's arrive as it writes them.
         if (
           transition !== undefined &&
           transition.from !== undefined &&
           !isVisibleState(transition.from) &&
-          covered !== undefined &&
-          (replica.origin(origin)?.covered ?? 0) < covered
+          heldGen === originGen
         ) {
-          catchingUp.set(origin, covered)
+          if (covered === undefined) catchingUp.set(origin, UNSAID)
+          else if ((replica.origin(origin)?.covered ?? 0) < covered) catchingUp.set(origin, covered)
         }
         onTransition(transition)
         return
@@ -281,6 +315,15 @@ export function createRegistryNode(init: RegistryNodeInit): RegistryNode {
       if (state === 'left') catchingUp.delete(origin)
       onTransition(liveness.fact(origin, state, originGen))
       retire(origin, originGen)
+    },
+
+    awaitsOrigin: (origin) => catchingUp.get(origin) === UNSAID,
+
+    originAdvert(origin, originGen, covered) {
+      const needed = catchingUp.get(origin)
+      if (needed === undefined || originGen !== liveness.gen(origin)) return
+      catchingUp.set(origin, needed === UNSAID ? covered : Math.max(needed, covered))
+      releaseIfCaughtUp(origin)
     },
 
     tick() {

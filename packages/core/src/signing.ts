@@ -47,9 +47,14 @@ function sortedEntries(record: Readonly<Record<string, string | number>>): (stri
   return out
 }
 
-/** What the origin signs for a claim: every field of it, and the cluster it was written in. */
+/**
+ * What the origin signs for a claim: every field of it, and the cluster it was written in.
+ * Check summaries (added after the format was first fixed) are appended only when the instance
+ * has some, so the bytes of an instance without checks are what they always were.
+ */
 export function claimSigningBytes(cluster: string, claim: Claim): Uint8Array {
   const { instance } = claim
+  const checks = instance?.checks
   const body =
     instance === null
       ? null
@@ -60,6 +65,9 @@ export function claimSigningBytes(cluster: string, claim: Claim): Uint8Array {
           instance.endpoints,
           instance.tags,
           instance.status,
+          ...(checks === undefined || checks.length === 0
+            ? []
+            : [checks.map((check) => [check.id, check.name, check.status, check.output])]),
         ]
   return packr.pack([
     'grapevine/claim/2',

@@ -57,15 +57,21 @@ function byId(a: ServiceInstance, b: ServiceInstance): number {
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0
 }
 
-/** True when `a` and `b` differ in `status` only. */
-function onlyStatusDiffers(a: ServiceInstance, b: ServiceInstance): boolean {
-  return a.status !== b.status && instancesEqual({ ...a, status: b.status }, b)
+/** True when `a` and `b` differ in their health only: `status` or check states. */
+function onlyHealthDiffers(a: ServiceInstance, b: ServiceInstance): boolean {
+  const { checks: _checks, ...rest } = a
+  const sameHealth = {
+    ...rest,
+    status: b.status,
+    ...(b.checks !== undefined && { checks: b.checks }),
+  }
+  return instancesEqual(sameHealth, b)
 }
 
 /** Why `before` became `after` (same id, both present, not equal). */
 export function changeCause(before: ServiceInstance, after: ServiceInstance): EventCause {
   if (before.node !== after.node) return 'superseded'
-  if (onlyStatusDiffers(before, after)) return 'health'
+  if (onlyHealthDiffers(before, after)) return 'health'
   return 'registered'
 }
 

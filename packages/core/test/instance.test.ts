@@ -6,6 +6,7 @@ import {
   instanceToString,
   LIMITS,
   type ServiceInstance,
+  truncateText,
   validateInstance,
   validateRegistration,
 } from '../src/instance.js'
@@ -84,6 +85,7 @@ describe('validateRegistration', () => {
     expect(fieldOf(() => validateRegistration(input, NODE, nextId))).toBe('checks')
   })
 
+  // Issue 12, friction point 1: a missing required field says "required".
   it('says a missing name is required, and points a Consul-cased body at the right field', () => {
     expect(() => validateRegistration({}, NODE, nextId)).toThrow('invalid name: is required')
     expect(() => validateRegistration({ Name: 'api' }, NODE, nextId)).toThrow(
@@ -302,5 +304,57 @@ describe('endpoints', () => {
     )
     expect(endpointFor(instance, 'grpc')?.host).toBe('b')
     expect(endpointFor(instance, 'https')).toBeUndefined()
+  })
+})
+
+// Issue 12, friction point 6: the owner's check states travel inside the instance.
+describe('check summaries (friction point 6)', () => {
+  const full: ServiceInstance = { ...registration, node: NODE }
+  const check = { id: 'ttl-0', name: 'TTL 30s', status: 'critical', output: 'no report yet' }
+
+  it('travel with a wire instance, frozen, and count in instancesEqual', () => {
+    const withChecks = validateInstance({ ...full, checks: [check] })
+    expect(withChecks.checks).toEqual([check])
+    expect(Object.isFrozen(withChecks.checks)).toBe(true)
+    expect(instancesEqual(withChecks, validateInstance(full))).toBe(false)
+    const passing = validateInstance({ ...full, checks: [{ ...check, status: 'passing' }] })
+    expect(instancesEqual(withChecks, passing)).toBe(false)
+    // An empty list is no list, so both encode (and sign) alike.
+    expect(validateInstance({ ...full, checks: [] })).toEqual(full)
+  })
+
+  it.each<[string, unknown, string]>([
+    ['not a list', 'ttl-0', 'checks'],
+    [
+      'too many',
+      Array.from({ length: LIMITS.checks + 1 }, (_, i) => ({ ...check, id: `c${i}` })),
+      'checks',
+    ],
+    ['a duplicate id', [check, check], 'checks'],
+    [
+      'an unknown field (they are signed: nothing is dropped)',
+      [{ ...check, url: 'x' }],
+      'checks[0].url',
+    ],
+    ['a bad id', [{ ...check, id: 'a b' }], 'checks[0].id'],
+    ['a missing name', [{ ...check, name: undefined }], 'checks[0].name'],
+    ['a bad status', [{ ...check, status: 'up' }], 'checks[0].status'],
+    [
+      'output past the bound',
+      [{ ...check, output: 'x'.repeat(LIMITS.checkOutputLength + 1) }],
+      'checks[0].output',
+    ],
+    ['a lone surrogate in the output', [{ ...check, output: 'a\ud800' }], 'checks[0].output'],
+  ])('refuses %s', (_name, checks, field) => {
+    expect(fieldOf(() => validateInstance({ ...full, checks }))).toBe(field)
+  })
+
+  it('truncateText cuts to the bound without splitting a surrogate pair', () => {
+    expect(truncateText('abcdef', 4)).toBe('abcd')
+    expect(truncateText('abc😀', 4)).toBe('abc')
+    expect(truncateText('a\ud800b', 8)).toBe('a\ufffdb')
+    expect(truncateText('x'.repeat(5000), LIMITS.checkOutputLength)).toHaveLength(
+      LIMITS.checkOutputLength,
+    )
   })
 })

@@ -273,6 +273,8 @@ describe('registry node: membership facts', () => {
     a.memberFact('B', 'dead', 1)
     expect(a.getService('svc')).toEqual([])
     a.memberFact('B', 'alive', 1)
+    expect(a.awaitsOrigin('B')).toBe(true)
+    a.originAdvert('B', 1, 1)
     expect(a.getService('svc')).toHaveLength(1)
     expect(seen).toEqual(['delete:expired:b1@B', 'add:registered:b1@B'])
   })
@@ -334,6 +336,41 @@ describe('registry node: membership facts', () => {
     a.applyDelta(missed)
     expect(a.getService('svc').map((i) => i.id)).toEqual(['b2'])
     expect(seen.filter((e) => e.startsWith('add') && e.includes('b1'))).toEqual([])
+  })
+
+  // Found by the chaos soak after SWIM landed: a node starved right after a deregistration was
+  // declared dead and refuted; its ALIVE carries no coverage, so peers showed the deregistered
+  // instance again until the DELTA arrived (watchers saw it added back).
+  it('an origin back from dead stays hidden until its own word on what it holds is covered', () => {
+    const { a, b, seen } = setup()
+    a.applyDelta(b.register({ id: 'b2', name: 'svc' }).delta)
+    a.memberFact('B', 'dead', 1)
+    const missed = b.deregister('b1') // never reached A before B was declared dead
+    a.memberFact('B', 'alive', 1)
+    expect(a.getService('svc')).toEqual([])
+    expect(a.awaitsOrigin('B')).toBe(true)
+    a.originAdvert('B', 0, missed.toSeq) // another generation's word says nothing
+    expect(a.awaitsOrigin('B')).toBe(true)
+    a.originAdvert('B', 1, missed.toSeq)
+    expect(a.awaitsOrigin('B')).toBe(false)
+    expect(a.getService('svc')).toEqual([])
+    a.applyDelta(missed)
+    expect(a.getService('svc').map((i) => i.id)).toEqual(['b2'])
+    expect(seen.filter((e) => e.startsWith('add') && e.includes('b1'))).toEqual([])
+    // Dead again and back: it must say again.
+    a.memberFact('B', 'dead', 1)
+    a.memberFact('B', 'alive', 1)
+    expect(a.getService('svc')).toEqual([])
+    a.originAdvert('B', 1, missed.toSeq)
+    expect(a.getService('svc').map((i) => i.id)).toEqual(['b2'])
+  })
+
+  it('a restarted origin (a new generation) is not held back: its old claims are dropped', () => {
+    const { a } = setup()
+    a.memberFact('B', 'dead', 1)
+    a.memberFact('B', 'alive', 2)
+    expect(a.awaitsOrigin('B')).toBe(false)
+    expect(a.getService('svc')).toEqual([])
   })
 
   it('a LEFT of a newer generation drops the older generation too', () => {

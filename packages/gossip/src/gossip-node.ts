@@ -205,7 +205,32 @@ export function createGossipNode(
     log('member %s (%s): %s at gen %d', fact.id, fact.name, fact.state, fact.gen)
     registry.memberFact(fact.id, fact.state, fact.gen)
     if (fact.state === 'alive') keeper.poke()
+    if (registry.awaitsOrigin(fact.id)) ask(fact.id)
   })
+
+  // An origin back from dead stays hidden until it says what it holds (DESIGN.md, Liveness):
+  // a session with the origin itself asks, and one that fails is retried while the origin
+  // stays up and unheard. Sessions started from now on are newer than the fact.
+  const asking = new Map<string, ReturnType<typeof setTimeout> | undefined>()
+  const askRetryMs = init.membership.probeInterval * 4
+  function ask(origin: string): void {
+    if (asking.has(origin)) return
+    asking.set(origin, undefined)
+    void scheduler.syncNow(origin).then(() => {
+      asking.delete(origin)
+      const up = membership.member(origin)?.state
+      if (state !== 'running' || !registry.awaitsOrigin(origin)) return
+      if (up !== 'alive' && up !== 'suspect') return
+      log('%s has not said what it holds yet; asking again', origin)
+      asking.set(
+        origin,
+        setTimeout(() => {
+          asking.delete(origin)
+          if (registry.awaitsOrigin(origin)) ask(origin)
+        }, askRetryMs),
+      )
+    })
+  }
 
   let ticker: ReturnType<typeof setInterval> | undefined
   let state: 'new' | 'running' | 'stopped' = 'new'
@@ -252,6 +277,8 @@ export function createGossipNode(
     const wasRunning = state === 'running'
     state = 'stopped'
     clearInterval(ticker)
+    for (const timer of asking.values()) clearTimeout(timer)
+    asking.clear()
     tracker.stop()
     scheduler.stop()
     keeper.stop()

@@ -295,6 +295,9 @@ export function createSyncProtocol(
     try {
       while (rounds < maxRounds) {
         rounds++
+        // Asked while the peer is back from dead and unheard: its ACK is its word on what it
+        // holds, and it is newer than the fact that brought it back (see `originAdvert`).
+        const asking = registry.awaitsOrigin(peer)
         const ours = replica.digest()
         const syn: SyncFrame = {
           v: PROTOCOL_VERSION,
@@ -307,6 +310,15 @@ export function createSyncProtocol(
         if (ack.t !== MessageType.ACK) throw new SyncError('type', `expected ACK, got ${ack.t}`)
         received += apply(ack.parts, peer)
         theirs = ack.want
+        if (asking) {
+          const own = Object.hasOwn(theirs, peer) ? theirs[peer] : undefined
+          // No entry: the peer holds no claim of its own, so there is nothing to wait for.
+          registry.originAdvert(
+            peer,
+            own?.gen ?? registry.liveness.gen(peer) ?? 0,
+            own?.covered ?? 0,
+          )
+        }
         const reply = encodeParts(theirs, (parts) => ({
           v: PROTOCOL_VERSION,
           t: MessageType.ACK2,

@@ -29,6 +29,14 @@ export interface CheckRunnerInit {
    * @default 0
    */
   initialStagger?: number
+  /**
+   * How often at most a change of check output alone is reported to `onChecks` (Consul's
+   * `check_update_interval`): each report is a write that replicates to every node, and an
+   * HTTP check's output may change on every run. A status change, and a check's first result,
+   * are reported at once; pending output goes with the next run after the interval.
+   * @default 300_000 (5 minutes, Consul's default)
+   */
+  checkUpdateInterval?: number
 }
 
 export interface CheckRunnerComponents {
@@ -42,6 +50,12 @@ export interface CheckRunnerComponents {
    * dropped the instance's checks; the agent deregisters the instance.
    */
   onDeregister(instanceId: string, cause: DeregisterCause): void
+  /**
+   * The state of an instance's checks that other nodes should see changed: a check's status
+   * or first result at once, its output alone at most every `checkUpdateInterval`. The agent
+   * replicates it with `RegistryNode.setHealth`. Called after `onStatus` for the same change.
+   */
+  onChecks?(instanceId: string, status: HealthStatus, checks: readonly CheckInfo[]): void
   /**
    * A callback above threw. Timers call them, so throwing on would crash the process.
    * @default process.emitWarning

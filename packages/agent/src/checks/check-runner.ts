@@ -45,10 +45,29 @@ interface RunningCheck {
   active: boolean
 }
 
+/** What `onChecks` last reported of one check (the add counts as a report). */
+interface ReportedCheck {
+  readonly status: HealthStatus
+  readonly output: string
+  readonly ran: boolean
+}
+
 interface RunningInstance {
   readonly id: string
   readonly checks: Map<string, RunningCheck>
   status: HealthStatus
+  reported: Map<string, ReportedCheck>
+  reportedAt: number
+}
+
+const DEFAULT_CHECK_UPDATE_INTERVAL = 300_000
+
+function reportOf(checks: Map<string, RunningCheck>): Map<string, ReportedCheck> {
+  const out = new Map<string, ReportedCheck>()
+  for (const [id, { state }] of checks) {
+    out.set(id, { status: state.status, output: state.output, ran: state.lastRun !== undefined })
+  }
+  return out
 }
 
 function aggregateOf(checks: Map<string, RunningCheck>): HealthStatus {
@@ -99,6 +118,8 @@ class DefaultCheckRunner implements CheckRunner {
       id: instanceId,
       checks,
       status: aggregateOf(checks),
+      reported: reportOf(checks),
+      reportedAt: now,
     }
     this.instances.set(instanceId, instance)
     for (const check of checks.values()) {
@@ -218,13 +239,42 @@ class DefaultCheckRunner implements CheckRunner {
     check.state = state
     this.armDeregister(instance, check)
     const status = aggregateOf(instance.checks)
-    if (status === instance.status) return
-    const previous = instance.status
-    instance.status = status
-    const info = this.info(check, this.now())
-    this.notify(instance.id, () =>
-      this.components.onStatus(instance.id, status, { previous, check: info }),
-    )
+    if (status !== instance.status) {
+      const previous = instance.status
+      instance.status = status
+      const info = this.info(check, this.now())
+      this.notify(instance.id, () =>
+        this.components.onStatus(instance.id, status, { previous, check: info }),
+      )
+    }
+    if (check.active) this.reportChecks(instance)
+  }
+
+  /** Calls `onChecks` when what other nodes see of the checks is due to change. */
+  private reportChecks(instance: RunningInstance): void {
+    const onChecks = this.components.onChecks
+    if (onChecks === undefined) return
+    const now = this.now()
+    const interval = this.init.checkUpdateInterval ?? DEFAULT_CHECK_UPDATE_INTERVAL
+    let urgent = false
+    let outputOnly = false
+    for (const [id, { state }] of instance.checks) {
+      const reported = instance.reported.get(id)
+      if (
+        reported === undefined ||
+        reported.status !== state.status ||
+        (!reported.ran && state.lastRun !== undefined)
+      ) {
+        urgent = true
+      } else if (reported.output !== state.output) {
+        outputOnly = true
+      }
+    }
+    if (!urgent && !(outputOnly && now - instance.reportedAt >= interval)) return
+    instance.reported = reportOf(instance.checks)
+    instance.reportedAt = now
+    const infos = [...instance.checks.values()].map((check) => this.info(check, now))
+    this.notify(instance.id, () => onChecks(instance.id, instance.status, infos))
   }
 
   /**

@@ -17,12 +17,13 @@ import { createManualClock } from './manual-clock.js'
 const validateChecks = (input: unknown) => validateChecksWith(input, { minInterval: 0 })
 
 /** A runner on a manual clock whose probe returns whatever `health` says at the time. */
-function setup(init: { initialStagger?: number } = {}) {
+function setup(init: { initialStagger?: number; checkUpdateInterval?: number } = {}) {
   const clock = createManualClock(1000)
   const health = new Map<string, HealthStatus>()
   const probes: string[] = []
   const changes: { id: string; status: HealthStatus; change: StatusChange }[] = []
   const deregistered: { id: string; cause: DeregisterCause }[] = []
+  const reports: { id: string; status: HealthStatus; checks: string[] }[] = []
   const probe: Probe = async (check) => {
     probes.push(check.id)
     return { status: health.get(check.id) ?? 'passing', output: `probe of ${check.id}` }
@@ -34,8 +35,10 @@ function setup(init: { initialStagger?: number } = {}) {
     random: () => 0.5,
     onStatus: (id, status, change) => changes.push({ id, status, change }),
     onDeregister: (id, cause) => deregistered.push({ id, cause }),
+    onChecks: (id, status, checks) =>
+      reports.push({ id, status, checks: checks.map((c) => `${c.id}:${c.status}:${c.output}`) }),
   })
-  return { clock, health, probes, changes, deregistered, runner }
+  return { clock, health, probes, changes, deregistered, reports, runner }
 }
 
 const http = (fields: Partial<CheckDefinitionInput> = {}): CheckDefinitionInput =>
@@ -205,6 +208,41 @@ describe('check runner', () => {
     expect(changes.map((c) => c.status)).toEqual(['passing', 'critical', 'warning', 'critical'])
   })
 
+  // Issue 12, friction point 6: what replicates of the checks, and when.
+  it('reports check states at once on a status change or first result, output alone at most every checkUpdateInterval', async () => {
+    const { clock, runner, reports } = setup({ checkUpdateInterval: 1000 })
+    runner.add(
+      'a',
+      validateChecks([
+        { kind: 'ttl', ttl: '1h', id: 'app', initialStatus: 'passing' },
+        { kind: 'ttl', ttl: '1h', id: 'db', initialStatus: 'passing' },
+      ]),
+    )
+    // The first result counts even when it keeps the status (its output is news).
+    runner.ttlUpdate('a', 'app', 'pass', 'first')
+    expect(reports).toEqual([
+      { id: 'a', status: 'passing', checks: ['app:passing:first', 'db:passing:'] },
+    ])
+    // One check's status changes while the aggregate does not: reported at once.
+    runner.ttlUpdate('a', 'db', 'pass', 'up')
+    runner.ttlUpdate('a', 'db', 'warn', 'slow')
+    expect(reports.at(-1)).toEqual({
+      id: 'a',
+      status: 'warning',
+      checks: ['app:passing:first', 'db:warning:slow'],
+    })
+    const count = reports.length
+    // Output alone: held back until the interval has passed, then sent with the next result.
+    runner.ttlUpdate('a', 'app', 'pass', 'second')
+    await clock.advance(999)
+    runner.ttlUpdate('a', 'app', 'pass', 'third')
+    expect(reports).toHaveLength(count)
+    await clock.advance(1)
+    runner.ttlUpdate('a', 'app', 'pass', 'third')
+    expect(reports).toHaveLength(count + 1)
+    expect(reports.at(-1)?.checks).toEqual(['app:passing:third', 'db:warning:slow'])
+  })
+
   it('expires a TTL check regardless of failuresBeforeCritical', async () => {
     const { clock, runner } = setup()
     runner.add(
@@ -222,6 +260,8 @@ describe('check runner', () => {
     runner.add('a', validateChecks([{ kind: 'ttl', ttl: 100 }, http({ id: 'web' })]))
     expect(() => runner.ttlUpdate('nope', 'ttl-0', 'pass')).toThrow(NotFoundError)
     expect(() => runner.ttlUpdate('a', 'nope', 'pass')).toThrow(CheckNotFoundError)
+    // Friction point 2: the message names the CLI command that lists check ids.
+    expect(() => runner.ttlUpdate('a', 'nope', 'pass')).toThrow(/`grapevine instances`/)
     expect(() => runner.ttlUpdate('a', 'web', 'pass')).toThrow(NotTtlCheckError)
     expect(() => runner.ttlUpdate('a', 'ttl-0', 'ok' as 'pass')).toThrow(ValidationError)
     expect(() => runner.ttlUpdate('a', 'ttl-0', 'toString' as 'pass')).toThrow(ValidationError)

@@ -13,7 +13,7 @@ export function serviceCommand(program: Command, io: CliIo): void {
         .summary('show the instances of one service')
         .argument('<name>', 'service name')
         .description(
-          'Show the instances of one service from the local replica: id, version, health, endpoints, tags, metadata and owning node, and for instances of this agent the state of each health check (checks run on the owning node; ask that node for their details).',
+          "Show the instances of one service from the local replica: id, version, health, endpoints, tags, metadata, owning node, and each health check's id and status (with --json also its name and the start of its output) as the owning node replicates them. Checks run on the owning node; `grapevine instances` there shows their full state.",
         ),
     ),
   )
@@ -26,23 +26,7 @@ Examples:
   $ grapevine service user-service --json | jq -r '.[].endpoints[0]'`,
     )
     .action(async (name: string, flags: ClientFlags & FilterFlags) => {
-      const client = clientFor(io, flags)
-      const [{ instances }, local] = await Promise.all([
-        client.service(name, toServiceQuery(flags)),
-        client.instances(),
-      ])
-      // This agent's own instances carry their checks (checks run on the owner only).
-      const localById = new Map(local.map((own) => [own.id, own]))
-      const checks = new Map(
-        instances.flatMap((i) => {
-          const own = localById.get(i.id)
-          return own !== undefined && own.node === i.node ? [[i.id, own.checks] as const] : []
-        }),
-      )
-      const shown = instances.map((i) => {
-        const own = checks.get(i.id)
-        return own === undefined ? i : { ...i, checks: own }
-      })
-      println(io, flags.json ? formatJson(shown) : formatInstances(name, instances, checks))
+      const { instances } = await clientFor(io, flags).service(name, toServiceQuery(flags))
+      println(io, flags.json ? formatJson(instances) : formatInstances(name, instances))
     })
 }

@@ -40,6 +40,8 @@ export interface AgentConfig {
   tokenExempt: TokenExempt[]
   /** Directory of JSON service definitions registered at start and on SIGHUP. */
   configDir: string | undefined
+  /** How long a change of check output alone waits to replicate, in milliseconds. */
+  checkUpdateInterval: number
   logLevel: LogLevel
   leaveTimeout: number
   timings: Partial<AgentTimings>

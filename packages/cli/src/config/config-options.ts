@@ -195,6 +195,14 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
       'Directory of `*.json` service definitions (Consul-style `service`/`services` blocks with checks), registered at start and kept in step on SIGHUP.',
   },
   {
+    key: 'checkUpdateInterval',
+    type: 'duration',
+    placeholder: '<duration>',
+    defaultText: '5m',
+    description:
+      "Longest a change of a check's output alone waits to replicate to other nodes (Consul's `check_update_interval`); status changes replicate at once.",
+  },
+  {
     key: 'logLevel',
     type: { choices: LOG_LEVELS },
     placeholder: '<level>',

@@ -58,6 +58,7 @@ const DEFAULTS: Omit<AgentConfig, 'timings'> = {
   token: undefined,
   tokenExempt: [],
   configDir: undefined,
+  checkUpdateInterval: 300_000,
   logLevel: 'info',
   leaveTimeout: 5000,
 }

@@ -133,14 +133,43 @@ export function catalogService(instance: ServiceInstance, directory: NodeDirecto
 }
 
 /**
- * The checks a health answer shows for one instance. Checks run on the owner and never leave
- * it, so every agent shows the same two: the node's `serfHealth` (alive, since the instances
- * of dead nodes are hidden) and `service:<id>` with the instance's replicated status, the
- * worst of its checks. Same answer on every agent; local check details are in
- * /v1/agent/checks.
+ * The checks a health answer shows for one instance: the node's `serfHealth` (alive, since the
+ * instances of dead nodes are hidden), then each of the instance's checks as its owner
+ * replicates them (id, name, status and the start of the output; the definitions stay on the
+ * owner, so `Type` is empty). An instance registered without checks shows `service:<id>` with
+ * its status instead. Same answer on every agent; the owner's /v1/agent/checks has the rest.
  */
 export function healthChecks(instance: ServiceInstance, directory: NodeDirectory) {
   const node = directory.name(instance.node)
+  const service = {
+    ServiceID: instance.id,
+    ServiceName: instance.name,
+    ServiceTags: consulTags(instance),
+    Type: '',
+  }
+  const replicated = instance.checks ?? []
+  const checks =
+    replicated.length > 0
+      ? replicated.map((check) => ({
+          Node: node,
+          CheckID: check.id,
+          Name: check.name,
+          Status: check.status,
+          Notes: '',
+          Output: check.output,
+          ...service,
+        }))
+      : [
+          {
+            Node: node,
+            CheckID: `service:${instance.id}`,
+            Name: `Service '${instance.name}' check`,
+            Status: instance.status,
+            Notes: 'the status the owning agent replicates',
+            Output: '',
+            ...service,
+          },
+        ]
   return [
     {
       Node: node,
@@ -154,18 +183,7 @@ export function healthChecks(instance: ServiceInstance, directory: NodeDirectory
       ServiceTags: [],
       Type: '',
     },
-    {
-      Node: node,
-      CheckID: `service:${instance.id}`,
-      Name: `Service '${instance.name}' check`,
-      Status: instance.status,
-      Notes: 'the status the owning agent replicates: the worst of its checks',
-      Output: '',
-      ServiceID: instance.id,
-      ServiceName: instance.name,
-      ServiceTags: consulTags(instance),
-      Type: '',
-    },
+    ...checks,
   ]
 }
 

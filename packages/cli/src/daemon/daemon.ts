@@ -70,6 +70,7 @@ export function toAgentOptions(
     mdns: config.mdns,
     profile: config.profile,
     timings: config.timings,
+    checkUpdateInterval: config.checkUpdateInterval,
   }
   if (config.announce.length > 0) options.announce = config.announce
   if (config.dataDir !== undefined) options.dataDir = config.dataDir

@@ -1,17 +1,12 @@
 import type { ServiceInstance } from '@grapevine/core'
-import type { CheckStatusView } from '../http/agent-extensions.js'
 import { list, pairs, renderTable, shortId } from './table.js'
 
 /**
- * `grapevine service NAME` and the watch view: one row per instance. With `checks` (the
- * asking agent's own instances and their checks), a CHECKS column shows each check's state;
- * checks run on the owning node only, so other nodes' instances show their status alone.
+ * `grapevine service NAME` and the watch view: one row per instance. When any instance has
+ * checks, a CHECKS column shows each check's state as its owner replicated it (`id:status`),
+ * so every agent shows the same for every instance.
  */
-export function formatInstances(
-  name: string,
-  instances: readonly ServiceInstance[],
-  checks?: ReadonlyMap<string, readonly CheckStatusView[]>,
-): string {
+export function formatInstances(name: string, instances: readonly ServiceInstance[]): string {
   if (instances.length === 0) return `No instances of ${name}.`
   const headers = ['ID', 'VERSION', 'STATUS', 'ENDPOINTS', 'TAGS', 'METADATA', 'NODE']
   const rows = instances.map((i) => [
@@ -23,10 +18,10 @@ export function formatInstances(
     pairs(i.metadata),
     shortId(i.node),
   ])
-  if (checks === undefined) return renderTable(headers, rows)
+  if (!instances.some((i) => (i.checks?.length ?? 0) > 0)) return renderTable(headers, rows)
   const withChecks = rows.map((row, n) => {
-    const own = checks.get(instances[n]!.id)
-    return [...row, own === undefined ? '-' : list(own.map((c) => `${c.id}:${c.status}`))]
+    const checks = instances[n]!.checks ?? []
+    return [...row, checks.length === 0 ? '-' : list(checks.map((c) => `${c.id}:${c.status}`))]
   })
   return renderTable([...headers, 'CHECKS'], withChecks)
 }

@@ -107,7 +107,13 @@ describe('Consul agent routes', () => {
     const all = (await consul.health.service('multi')) as Array<{
       Checks: Array<{ CheckID: string; Status: string }>
     }>
-    expect(all[0]!.Checks.find((c) => c.CheckID === 'service:multi-1')!.Status).toBe('warning')
+    // Each check as the owner replicates it (friction point 6), after the node's serfHealth.
+    expect(all[0]!.Checks.map((c) => `${c.CheckID}:${c.Status}`)).toEqual([
+      'serfHealth:passing',
+      'service:multi-1:1:passing',
+      'service:multi-1:2:passing',
+      'mine:warning',
+    ])
     await consul.agent.service.deregister('multi-1')
   })
 

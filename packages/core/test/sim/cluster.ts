@@ -21,8 +21,8 @@ export const SIM_TOMBSTONE_TTL = 1_000
 type Message =
   | { kind: 'delta'; from: number; to: number; delta: Delta }
   | { kind: 'heartbeat'; from: number; to: number; gen: number; hbSeq: number }
-  | { kind: 'syn'; from: number; to: number; digest: Digest }
-  | { kind: 'ack'; from: number; to: number; digest: Digest; parts: SyncPart[] }
+  | { kind: 'syn'; from: number; to: number; digest: Digest; asking?: boolean }
+  | { kind: 'ack'; from: number; to: number; digest: Digest; parts: SyncPart[]; asking?: boolean }
   | { kind: 'ack2'; from: number; to: number; parts: SyncPart[] }
 
 export interface SimNode {
@@ -130,9 +130,13 @@ export class SimCluster {
       case 'delta':
         to.node.applyDelta(message.delta)
         return
-      case 'heartbeat':
-        to.node.memberFact(this.nodes[message.from]!.id, 'alive', message.gen)
+      case 'heartbeat': {
+        const origin = this.nodes[message.from]!.id
+        to.node.memberFact(origin, 'alive', message.gen)
+        // As the gossip node does: an origin back from dead is asked what it holds.
+        if (to.node.awaitsOrigin(origin)) this.syn(message.to, message.from)
         return
+      }
       case 'syn':
         this.send({
           kind: 'ack',
@@ -140,10 +144,12 @@ export class SimCluster {
           to: message.from,
           digest: to.node.replica.digest(),
           parts: this.partsFor(to, message.digest),
+          ...(message.asking === true && { asking: true }),
         })
         return
       case 'ack':
         for (const part of message.parts) to.node.applyPart(part, this.via(message.from, part))
+        if (message.asking === true) this.heard(to, this.nodes[message.from]!, message.digest)
         this.send({
           kind: 'ack2',
           from: message.to,
@@ -155,6 +161,29 @@ export class SimCluster {
         for (const part of message.parts) to.node.applyPart(part, this.via(message.from, part))
         return
     }
+  }
+
+  /** A SYN from `a` to `b`; asking when `a` waits for `b`'s word (see `awaitsOrigin`). */
+  private syn(a: number, b: number): void {
+    const from = this.nodes[a]!
+    const asking = from.node.awaitsOrigin(this.nodes[b]!.id)
+    this.send({
+      kind: 'syn',
+      from: a,
+      to: b,
+      digest: from.node.replica.digest(),
+      ...(asking && { asking: true }),
+    })
+  }
+
+  /** `origin`'s word on what it holds, from its digest, as the sync protocol passes it on. */
+  private heard(to: SimNode, origin: SimNode, digest: Digest): void {
+    const own = Object.hasOwn(digest, origin.id) ? digest[origin.id] : undefined
+    to.node.originAdvert(
+      origin.id,
+      own?.gen ?? to.node.liveness.gen(origin.id) ?? 0,
+      own?.covered ?? 0,
+    )
   }
 
   /** A part sent by node `from` is relayed unless `from` is its origin (see `PartOptions`). */
@@ -230,8 +259,7 @@ export class SimCluster {
       case 'sync': {
         const a = op.a % this.nodes.length
         const b = op.b % this.nodes.length
-        if (a !== b)
-          this.send({ kind: 'syn', from: a, to: b, digest: this.nodes[a]!.node.replica.digest() })
+        if (a !== b) this.syn(a, b)
         return
       }
       case 'exchange': {
@@ -240,8 +268,11 @@ export class SimCluster {
         const b = op.b % this.nodes.length
         if (a === b || !this.reachable(a, b)) return
         const [first, second] = [this.nodes[a]!, this.nodes[b]!]
+        const asking = first.node.awaitsOrigin(second.id)
+        const want = second.node.replica.digest()
         const ack = this.partsFor(second, first.node.replica.digest())
         for (const part of ack) first.node.applyPart(part, this.via(b, part))
+        if (asking) this.heard(first, second, want)
         for (const part of this.partsFor(first, second.node.replica.digest())) {
           second.node.applyPart(part, this.via(a, part))
         }
@@ -315,7 +346,12 @@ export class SimCluster {
     }
     for (const from of this.nodes) {
       from.hbSeq++
-      for (const to of this.nodes) if (from !== to) to.node.memberFact(from.id, 'alive', from.gen)
+      for (const to of this.nodes) {
+        if (from === to) continue
+        to.node.memberFact(from.id, 'alive', from.gen)
+        // Asked and answered at once: everything is delivered by now.
+        if (to.node.awaitsOrigin(from.id)) this.heard(to, from, from.node.replica.digest())
+      }
     }
     for (const sim of this.nodes) sim.node.tick()
     return passes
