@@ -35,6 +35,8 @@ export interface RawTopicMessage {
 /** The gossipsub protocol the raw peer speaks (gossipsub 1.1, which every peer accepts). */
 export const GOSSIPSUB_PROTOCOL = '/meshsub/1.1.0'
 
+const PING_PROTOCOL = '/ipfs/ping/1.0.0'
+
 /** gossipsub signs "libp2p-pubsub:" followed by the message without `signature` and `key`. */
 const SIGN_PREFIX = new TextEncoder().encode('libp2p-pubsub:')
 
@@ -115,21 +117,37 @@ export async function createRawPeer(init: { privateKey?: PrivateKey } = {}): Pro
     },
     { maxInboundStreams: 8 },
   )
+  // libp2p's connection monitor pings every connection and closes it when the ping fails.
+  await libp2p.handle(
+    PING_PROTOCOL,
+    ({ stream }) => {
+      void stream.sink(stream.source).catch(() => undefined)
+    },
+    { maxInboundStreams: 4 },
+  )
   const peerId = peerIdFromPrivateKey(privateKey)
   const fromBytes = peerId.toMultihash().bytes
   const signer = createRecordSigner(privateKey)
-  const connectionTo = (peer: string): Connection => {
+  // Addresses dialed, by peer: a connection the remote closed is dialed again on demand.
+  const dialed = new Map<string, string>()
+  const connectionTo = async (peer: string): Promise<Connection> => {
     const connection = libp2p.getConnections().find((c) => c.remotePeer.toString() === peer)
-    if (connection === undefined) throw new Error(`not connected to ${peer}`)
-    return connection
+    if (connection !== undefined) return connection
+    const address = dialed.get(peer)
+    if (address === undefined) throw new Error(`not connected to ${peer}`)
+    return libp2p.dial(multiaddr(address))
   }
   return {
     peerId: peerId.toString(),
     privateKey,
     fromBytes,
-    dial: (address) => libp2p.dial(multiaddr(address)),
+    async dial(address) {
+      const connection = await libp2p.dial(multiaddr(address))
+      dialed.set(connection.remotePeer.toString(), address)
+      return connection
+    },
     async open(peer, protocol, maxFrameBytes = 8 * 1024 * 1024) {
-      const stream = await connectionTo(peer).newStream(protocol)
+      const stream = await (await connectionTo(peer)).newStream(protocol)
       const lp = lpStream(stream, { maxDataLength: maxFrameBytes })
       return {
         stream,
@@ -137,7 +155,7 @@ export async function createRawPeer(init: { privateKey?: PrivateKey } = {}): Pro
         writeFrames: (frames) => lp.writeV([...frames]),
       }
     },
-    openBare: (peer, protocol) => connectionTo(peer).newStream(protocol),
+    openBare: async (peer, protocol) => (await connectionTo(peer)).newStream(protocol),
     signTopicMessage(topic, data, seqno, from = fromBytes) {
       const message: RawTopicMessage = { from, data, seqno: seqnoBytes(seqno), topic }
       const signed = new Uint8Array([...SIGN_PREFIX, ...RPC.Message.encode(message)])
