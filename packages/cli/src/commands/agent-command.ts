@@ -26,7 +26,12 @@ export function agentCommand(program: Command, io: CliIo): void {
     )
   for (const option of CONFIG_OPTIONS) command.addOption(toCommanderOption(option))
   // For `grapevine demo`: its nodes stop when the demo dies, even by SIGKILL.
-  command.addOption(new Option('--exit-on-stdin-close').hideHelp())
+  command.addOption(
+    new Option(
+      '--exit-on-stdin-close',
+      'leave the cluster and exit when stdin closes, as on SIGTERM (for a supervising process: the demo, tests)',
+    ),
+  )
   command
     .addHelpText(
       'after',
