@@ -57,8 +57,6 @@ export interface GossipNodeInit {
   maxPeers?: number
   /** Fault injection for tests and chaos experiments; see `PubsubChannelInit.dropDeltas`. */
   faults?: { dropDeltas?: number }
-  /** See `PubsubChannelInit.rateLimit`. @default { perSecond: 500, burst: 2_000 } */
-  rateLimit?: { perSecond: number; burst: number }
 }
 
 export interface GossipNodeComponents {
@@ -170,7 +168,6 @@ export function createGossipNode(
       cluster: host.cluster,
       ...(init.batchDelay === undefined ? {} : { batchDelay: init.batchDelay }),
       ...(init.faults?.dropDeltas === undefined ? {} : { dropDeltas: init.faults.dropDeltas }),
-      ...(init.rateLimit === undefined ? {} : { rateLimit: init.rateLimit }),
     },
     {
       host,
