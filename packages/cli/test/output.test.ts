@@ -1,6 +1,6 @@
 import type { Member, ServiceInstance } from '@grapevine/core'
 import { describe, expect, it } from 'vitest'
-import { parseEventStream } from '../src/client/event-stream-parser.js'
+import { parseEventStream } from './support/event-stream-parser.js'
 import { formatMembers } from '../src/output/format-members.js'
 import { formatWatchFrame } from '../src/output/format-watch.js'
 import { renderTable } from '../src/output/table.js'
