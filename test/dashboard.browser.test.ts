@@ -149,6 +149,7 @@ describe('the dashboard in headless Chromium, on a 3-agent cluster', () => {
       endpoints: ['http://127.0.0.1:9101'],
       tags: ['edge'],
       metadata: { zone: 'b' },
+      checks: [{ kind: 'ttl', id: 'beat', name: 'heartbeat', ttl: '1h', initialStatus: 'passing' }],
     })
     for (const agent of agents) {
       const row = page.locator(`tr[data-member-id="${agent.peerId}"]`)
@@ -173,6 +174,17 @@ describe('the dashboard in headless Chromium, on a 3-agent cluster', () => {
     const owner = known.find((m) => m.id === charlie.peerId)!
     expect(text).toContain(owner.name ?? charlie.peerId.slice(-8))
     expect(bravo.peerId).not.toBe(charlie.peerId)
+    // Friction point 6: the remote instance's check, then its change, live on this page.
+    const check = instance.locator('[data-check-id="beat"]')
+    expect(await check.textContent()).toContain('heartbeat')
+    expect(await check.locator('.check-status').textContent()).toBe('passing')
+    await api(charlie, '/v1/ttl/billing-1/beat/warn', {
+      method: 'POST',
+      body: JSON.stringify({ note: 'queue backing up' }),
+      headers: { 'content-type': 'application/json' },
+    })
+    await check.locator('.check-status', { hasText: 'warning' }).waitFor()
+    expect(await check.locator('.check-output').textContent()).toBe('queue backing up')
   })
 
   it('shows a registration on another agent within 1 s, without a reload', async () => {

@@ -9,6 +9,8 @@ import { join } from 'node:path'
 import type { ServiceInstance } from '@grapevine/core'
 import { waitFor } from '@grapevine/core/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { spawnAgent } from '../packages/cli/src/demo/agent-process.js'
+import { CLI_COMMAND } from '../packages/cli/src/demo/demo-launchers.js'
 import { type CliAgent, grapevine, startCliAgent, stopCliAgent } from './support/cli-agents.js'
 
 let root: string
@@ -52,6 +54,7 @@ afterAll(async () => {
 })
 
 describe('one agent, as an operator runs it', () => {
+  // Issue 12 (node names, --config-dir): config-dir services at start and on SIGHUP.
   it('registers the config dir at start and follows it on SIGHUP', async () => {
     expect(await service('cfg-web')).toMatchObject([
       { id: 'cfg-web-1', tags: ['v1'], endpoints: ['http://127.0.0.1:8080'] },
@@ -68,6 +71,8 @@ describe('one agent, as an operator runs it', () => {
     })
   })
 
+  // Issue 12, friction points 2 (register prints its checks' ids, errors name CLI commands)
+  // and 3 (a bare number is milliseconds everywhere, `--ttl-check 15000` included).
   it('prints the ids of the checks `register` created; a bare TTL number is milliseconds', async () => {
     const result = await grapevine(
       ['register', '--name', 'worker', '--id', 'worker-1', '--ttl-check', '15000'],
@@ -78,8 +83,12 @@ describe('one agent, as an operator runs it', () => {
     expect(result.stdout).toContain('check ttl-0: ttl TTL 15s (critical)')
     expect(result.stdout).toContain('grapevine ttl worker-1 ttl-0 pass')
     expect((await grapevine(['ttl', 'worker-1', 'ttl-0', 'pass'], env)).code).toBe(0)
+    const unknown = await grapevine(['ttl', 'worker-1', 'nope', 'pass'], env)
+    expect(unknown.code).toBe(1)
+    expect(unknown.stderr).toContain('`grapevine instances`')
   })
 
+  // Issue 12, friction point 10 (`grapevine info`), and node names.
   it('shows who it is with `grapevine info`, and its name in members and metrics', async () => {
     const info = await grapevine(['info'], env)
     expect(info.code).toBe(0)
@@ -92,10 +101,48 @@ describe('one agent, as an operator runs it', () => {
     expect(metrics).toContain(`grapevine_node_info{node_name="op-1",peer_id="${agent.peerId}"} 1`)
   })
 
+  // Issue 12, friction point 10 (`grapevine leave`).
   it('leaves the cluster gracefully and exits on `grapevine leave`', async () => {
     const left = await grapevine(['leave'], env)
     expect(left.code).toBe(0)
     expect(left.stdout).toContain('op-1 is leaving the cluster')
     expect(await agent.exited).toBe(0)
+  })
+})
+
+// Issue 12, friction point 10: a one-flag start for trying Grapevine out, as Consul's -dev.
+describe('grapevine agent --dev', () => {
+  it('starts one memory-only agent on 127.0.0.1 in cluster dev', async () => {
+    const dev = await spawnAgent({
+      name: 'dev',
+      command: CLI_COMMAND,
+      // Only the ports are given, so that the test never collides with another agent; the
+      // info level shows the "agent started" line the launcher waits for (--dev logs warnings).
+      args: [
+        '--dev',
+        '--http-addr',
+        '127.0.0.1:0',
+        '--dns-addr',
+        '127.0.0.1:0',
+        '--log-level',
+        'info',
+      ],
+      startTimeoutMs: 30_000,
+      signal: new AbortController().signal,
+    })
+    try {
+      const info = await grapevine(['info'], {
+        GRAPEVINE_HTTP_ADDR: dev.httpUrl.replace('http://', ''),
+      })
+      expect(info.stdout).toContain('cluster = dev')
+      expect(dev.addresses.length).toBeGreaterThan(0)
+      expect(dev.addresses.every((address) => address.startsWith('/ip4/127.0.0.1/'))).toBe(true)
+      expect(dev.logTail(50)).toContain('"dataDir":null')
+      expect(dev.logTail(50)).toContain('"mdns":false')
+      expect(dev.logTail(50)).toContain(`dashboard  ${dev.httpUrl}/ui/`)
+    } finally {
+      dev.kill('SIGTERM')
+    }
+    expect(await dev.exited).toBe(0)
   })
 })

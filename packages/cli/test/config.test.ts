@@ -237,6 +237,7 @@ function tableRows(markdown: string): string[][] {
 }
 
 describe('the settings this issue added', () => {
+  // Issue 12, friction point 9: `--token-exempt ready,metrics`.
   it('reads --token-exempt as a list of known routes, from a flag, a variable or the file', () => {
     expect(resolve({ tokenExempt: ['ready,metrics'] }).config.tokenExempt).toEqual([
       'ready',
@@ -257,6 +258,7 @@ describe('the settings this issue added', () => {
     expect(config).toMatchObject({ nodeName: 'edge-7', configDir: '/etc/grapevine.d' })
   })
 
+  // Issue 12, friction point 10: `--dev`.
   it('--dev changes the defaults only: settings given still win', () => {
     expect(resolve({ dev: true }).config).toMatchObject({
       dev: true,
@@ -270,6 +272,7 @@ describe('the settings this issue added', () => {
     expect(config).toMatchObject({ cluster: 'mine', logLevel: 'debug', mdns: false })
   })
 
+  // Issue 12, friction point 3: one duration grammar in flags, env and the config file.
   it('reads a bare number as milliseconds in flags, variables and the file alike', () => {
     const files = { 'g.json': JSON.stringify({ deadAfter: 2500, probeTimeout: '100' }) }
     const { config } = resolve(

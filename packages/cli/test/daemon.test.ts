@@ -76,6 +76,7 @@ describe('startDaemon and its front ends', () => {
     expect(probe.ctx?.closing.aborted).toBe(true)
   })
 
+  // Issue 12, friction point 8 (in-process half; test/ports-before-join.test.ts runs the binary).
   it('fails with a ListenError naming the flag, before the agent starts, when the HTTP port is taken', async () => {
     const { addr } = await listeningServer()
     let created = false

@@ -143,6 +143,7 @@ describe('queries', () => {
     expect(await get('?tag=edge&tag=missing')).toEqual([])
   })
 
+  // Issue 12, friction points 4 (`meta=K=V` over HTTP, as `--meta K=V`) and 5 (`?passing`).
   it('takes metadata as key=value, as --meta does, and ?passing for passing instances only', async () => {
     await server.agent.register({ id: 'web-4', name: 'web', status: 'warning' })
     await server.agent.register({ id: 'down-1', name: 'down', status: 'critical' })
@@ -300,6 +301,7 @@ describe('bearer token', () => {
     }
   })
 
+  // Issue 12, friction point 9: probes and scrapes without the token.
   it('leaves /ready and /metrics open with --token-exempt, and nothing else', async () => {
     const guarded = await startTestServer({ token: 's3cret', tokenExempt: ['ready', 'metrics'] })
     try {

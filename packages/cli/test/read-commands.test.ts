@@ -24,6 +24,7 @@ describe('grapevine members', () => {
 })
 
 describe('grapevine services', () => {
+  // Issue 12, friction point 5: counts by health.
   it('prints one row per service with counts by health', async () => {
     await seed()
     // Every service, all-critical ones too: web-2 is critical and still counted.
@@ -38,6 +39,7 @@ describe('grapevine services', () => {
     )
   })
 
+  // Issue 12, friction point 5: every service is listed, all-critical ones too; `--passing`.
   it('lists a service whose instances are all critical, and --passing leaves it out', async () => {
     await cli.server.agent.register({ id: 'down-1', name: 'down', status: 'critical' })
     await cli.server.agent.register({ id: 'slow-1', name: 'slow', status: 'warning' })
@@ -109,6 +111,7 @@ describe('grapevine service NAME', () => {
     }
   })
 
+  // Issue 12, friction point 4: `--meta K=V`, the syntax of the HTTP query string too.
   it('applies filters and prints JSON', async () => {
     await seed()
     expect(await run('service', 'web', '--meta', 'zone=a', '--tag', 'edge', '--json')).toBe(0)

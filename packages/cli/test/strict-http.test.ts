@@ -39,6 +39,7 @@ describe('strict input on the native routes', () => {
     expect(server.agent.getService(name)).toEqual([])
   })
 
+  // Issue 12, friction point 1: `{"Name":"api"}` is pointed at `name`; `{}` says "is required".
   it('refuses an unknown field with a 400 that names it; a Consul-cased body is pointed at `name`', async () => {
     const consul = await post('/v1/register', { Name: 'api' })
     expect(consul.statusCode).toBe(400)

@@ -69,6 +69,7 @@ describe('grapevine watch NAME', () => {
     expect(cli.io.err()).toContain('agent is stopped')
   })
 
+  // Issue 12, friction point 7: `watch` survives its agent's restart.
   it('reconnects to an agent restarted on the same address, and shows its list', async () => {
     const first = await startTestServer()
     await first.agent.register({ id: 'web-1', name: 'web' })

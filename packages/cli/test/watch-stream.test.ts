@@ -86,6 +86,7 @@ describe('GET /v1/watch/:name (SSE)', () => {
     expect((await res.json()).error.field).toBe('name')
   })
 
+  // Issue 12, friction point 7: `watch` reconnects (with a kept SSE client, eventsource).
   it('reconnects when the stream drops, and ends with the error once the agent refuses', async () => {
     const client = createAgentClient({ baseUrl: server.url })
     const controller = new AbortController()
@@ -111,6 +112,7 @@ describe('GET /v1/watch/:name (SSE)', () => {
     expect(error).toMatchObject({ status: 503, apiCode: 'ERR_AGENT_STOPPED' })
   })
 
+  // Issue 12, friction point 7: the server honours Last-Event-ID.
   it('sends no snapshot to a client resuming with the index it holds (Last-Event-ID)', async () => {
     await server.agent.register({ id: 'web-1', name: 'web' })
     const first = await fetch(`${server.url}/v1/services/web`)

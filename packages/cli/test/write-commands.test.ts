@@ -93,6 +93,7 @@ describe('grapevine register', () => {
     })
   })
 
+  // Issue 12, friction point 2: `register` prints the ids of the checks it created.
   it('prints the id of each check it created, and how to report a TTL one', async () => {
     server.agent.checks = (id) =>
       id === 'worker-1'

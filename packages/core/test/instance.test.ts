@@ -85,6 +85,7 @@ describe('validateRegistration', () => {
     expect(fieldOf(() => validateRegistration(input, NODE, nextId))).toBe('checks')
   })
 
+  // Issue 12, friction point 1: a missing required field says "required".
   it('says a missing name is required, and points a Consul-cased body at the right field', () => {
     expect(() => validateRegistration({}, NODE, nextId)).toThrow('invalid name: is required')
     expect(() => validateRegistration({ Name: 'api' }, NODE, nextId)).toThrow(

@@ -54,6 +54,11 @@ describe('cluster key', () => {
       expect(() => parseClusterKey(bad)).toThrow(ClusterKeyError)
     }
   })
+
+  // Issue 12, friction point 2: error messages name CLI commands, not JavaScript methods.
+  it('tells an operator to make a key with `grapevine keygen`', () => {
+    expect(() => parseClusterKey('abc')).toThrow(/create one with `grapevine keygen`/)
+  })
 })
 
 describe('host', () => {

@@ -260,6 +260,8 @@ describe('check runner', () => {
     runner.add('a', validateChecks([{ kind: 'ttl', ttl: 100 }, http({ id: 'web' })]))
     expect(() => runner.ttlUpdate('nope', 'ttl-0', 'pass')).toThrow(NotFoundError)
     expect(() => runner.ttlUpdate('a', 'nope', 'pass')).toThrow(CheckNotFoundError)
+    // Friction point 2: the message names the CLI command that lists check ids.
+    expect(() => runner.ttlUpdate('a', 'nope', 'pass')).toThrow(/`grapevine instances`/)
     expect(() => runner.ttlUpdate('a', 'web', 'pass')).toThrow(NotTtlCheckError)
     expect(() => runner.ttlUpdate('a', 'ttl-0', 'ok' as 'pass')).toThrow(ValidationError)
     expect(() => runner.ttlUpdate('a', 'ttl-0', 'toString' as 'pass')).toThrow(ValidationError)

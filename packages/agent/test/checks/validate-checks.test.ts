@@ -15,6 +15,7 @@ function rejection(input: unknown): ValidationError {
 const http = { kind: 'http', url: 'http://127.0.0.1:8080/health', interval: '10s' }
 
 describe('validateChecks', () => {
+  // Issue 12, friction point 3: one duration grammar; a bare number is milliseconds.
   it('reads a bare number as milliseconds, as a JSON number or as digits (`--ttl-check 15000`)', () => {
     const [fromDigits] = validateChecks([{ kind: 'ttl', ttl: '15000' }])
     const [fromNumber] = validateChecks([{ kind: 'ttl', ttl: 15_000 }])

@@ -26,7 +26,12 @@ export function agentCommand(program: Command, io: CliIo): void {
     )
   for (const option of CONFIG_OPTIONS) command.addOption(toCommanderOption(option))
   // For `grapevine demo`: its nodes stop when the demo dies, even by SIGKILL.
-  command.addOption(new Option('--exit-on-stdin-close').hideHelp())
+  command.addOption(
+    new Option(
+      '--exit-on-stdin-close',
+      'leave the cluster and exit when stdin closes, as on SIGTERM (for a supervising process: the demo, tests)',
+    ),
+  )
   command
     .addHelpText(
       'after',
@@ -64,6 +69,24 @@ Examples:
         readFile: io.readFile,
         listDir: io.listDir,
       })
+      // --dev logs warnings only (the JSON lines would bury the point); say where things are.
+      if (config.dev) {
+        const dns = daemon.listening.dns
+        io.stderr.write(
+          [
+            `Grapevine dev agent "${daemon.agent.nodeName ?? daemon.agent.peerId}": cluster ${config.cluster}, memory only, no mDNS`,
+            `  dashboard  ${daemon.url}/ui/`,
+            `  HTTP API   ${daemon.url}  (try: grapevine register --name web --endpoint http://127.0.0.1:8080)`,
+            ...(dns === undefined
+              ? []
+              : [
+                  `  DNS        ${dns}  (dig @${dns.replace(/:(\d+)$/, ' -p $1')} web.service.${config.dnsDomain})`,
+                ]),
+            'Stop with Ctrl-C.',
+            '',
+          ].join('\n'),
+        )
+      }
       const unsubscribers: Array<() => void> = []
       await new Promise<void>((resolve) => {
         // `grapevine leave` shuts the daemon down from inside; signals below do it from outside.

@@ -68,7 +68,7 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
     placeholder: '[enabled]',
     defaultText: 'false',
     description:
-      'Try Grapevine on one machine: cluster `dev`, gossip on 127.0.0.1 (any free port), no mDNS, memory only, warnings-only logs. Any setting given still wins.',
+      'Try Grapevine on one machine: cluster `dev`, gossip on 127.0.0.1 (any free port), no mDNS, memory only, warnings-only logs, and a note on stderr of where the dashboard, API and DNS are. Any setting given still wins.',
   },
   {
     key: 'cluster',

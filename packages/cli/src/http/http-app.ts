@@ -61,7 +61,8 @@ export function createHttpApp(init: HttpAppInit): FastifyInstance {
     // Per-request lines are logged at debug by the onResponse hook below, not at info.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
-    maxParamLength: MAX_PARAM_LENGTH,
+    // Router options live under routerOptions since fastify 5.x (FSTDEP022 otherwise).
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // Destroys keep-alive sockets and SSE streams on close instead of waiting for clients.
     forceCloseConnections: true,
     // The router refuses some URLs before any handler runs; answer them in our error shape too.
