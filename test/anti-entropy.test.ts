@@ -75,4 +75,30 @@ describe('anti-entropy', () => {
       await cluster.stop()
     }
   })
+
+  it("repairs lost DELTAs from the probes' digest tags, with no periodic round", async () => {
+    // No DELTA arrives and the periodic round is an hour away: only a sync session started
+    // because a probe carried a differing digest tag can bring the write.
+    const cluster = await startCluster(3, {
+      faults: { dropDeltas: 1 },
+      timings: { syncInterval: 3_600_000 },
+    })
+    try {
+      const [writer] = cluster.agents as [GrapevineAgent]
+      const id = await writer.register({ name: 'tagged', endpoints: ['http://127.0.0.1:9'] })
+      await waitFor(
+        'every node to hold the instance',
+        () => cluster.agents.every((agent) => agent.getService('tagged').some((i) => i.id === id)),
+        { timeoutMs: 10_000 },
+      )
+      await writer.deregister(id)
+      await waitFor(
+        'every node to drop it',
+        () => cluster.agents.every((agent) => agent.getService('tagged').length === 0),
+        { timeoutMs: 10_000 },
+      )
+    } finally {
+      await cluster.stop()
+    }
+  })
 })

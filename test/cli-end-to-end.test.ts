@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import type { Member, ServiceInstance } from '@grapevine/core'
 import { waitFor } from '@grapevine/core/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { parseEventStream } from '../packages/cli/src/client/event-stream-parser.js'
+import { parseEventStream } from '../packages/cli/test/support/event-stream-parser.js'
 import { type CliAgent, grapevine, startCliAgent, stopCliAgent } from './support/cli-agents.js'
 
 const TOKEN = `e2e-token-${process.pid}`

@@ -72,7 +72,9 @@ function defaultNodeName(): string {
 
 /** What replicates of an instance's checks: id, name, status and the start of the output. */
 function summarize(checks: readonly CheckInfo[] | undefined): InstanceCheck[] {
-  return (checks ?? []).map((check) => ({
+  // The agent allows as many checks as the wire carries (both 16); the cut keeps a later
+  // difference from making every write of the instance fail.
+  return (checks ?? []).slice(0, LIMITS.checks).map((check) => ({
     id: check.id,
     name: truncateText(check.name, LIMITS.checkNameLength),
     status: check.status,

@@ -1,9 +1,9 @@
 import type { Member, ServiceInstance } from '@grapevine/core'
 import { describe, expect, it } from 'vitest'
-import { parseEventStream } from '../src/client/event-stream-parser.js'
 import { formatMembers } from '../src/output/format-members.js'
 import { formatWatchFrame } from '../src/output/format-watch.js'
 import { renderTable } from '../src/output/table.js'
+import { parseEventStream } from './support/event-stream-parser.js'
 
 describe('renderTable', () => {
   it('pads columns to the widest cell without trailing spaces', () => {

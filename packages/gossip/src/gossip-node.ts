@@ -7,6 +7,7 @@ import {
   type SwimTimings,
 } from '@grapevine/core'
 import type { PeerId } from '@libp2p/interface'
+import { createDigestWatch } from './digest-tag.js'
 import type { Host } from './host.js'
 import { listMembers } from './members.js'
 import type { Membership } from './membership.js'
@@ -91,6 +92,8 @@ export interface GossipNode {
 
 /** How often the registry's own timer runs, in ms (see `tick`). */
 const REGISTRY_TICK_MS = 250
+/** See `DigestWatchInit.settleMs`. */
+const DIGEST_SETTLE_MS = 1_000
 
 /** Waits for `work` at most `ms` milliseconds, without leaving a timer behind. */
 async function settleWithin(work: Promise<unknown>, ms: number): Promise<void> {
@@ -179,6 +182,11 @@ export function createGossipNode(
     },
   )
 
+  const digestWatch = createDigestWatch(
+    { settleMs: DIGEST_SETTLE_MS },
+    { digest: () => registry.replica.digest(), syncSoon: (peer) => scheduler.syncSoon(peer), now },
+  )
+
   const membership: Membership =
     components.membership ??
     createSwimMembership(
@@ -195,6 +203,7 @@ export function createGossipNode(
         verifier: host.verifier,
         counters,
         publish: (record) => channel.publishRecord(record),
+        digest: digestWatch,
       },
     )
   // The registry learns membership only as facts.
@@ -242,6 +251,7 @@ export function createGossipNode(
   const onDisconnect = (event: CustomEvent<PeerId>): void => {
     const peer = event.detail.toString()
     tracker.disconnected(peer)
+    digestWatch.forget(peer)
     // The fast path for a crashed process: its TCP connection resets at once, and membership
     // probes it now (the redial is refused) instead of in its turn.
     membership.disconnected(peer)

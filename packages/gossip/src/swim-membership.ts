@@ -20,7 +20,7 @@ import type { MemberInfo, Membership, MembershipEvents, MembershipStats } from '
 import { SWIM_PROTOCOL, WIRE_LIMITS } from './messages.js'
 import type { NetworkCounters } from './network-stats.js'
 import { addressesToAnnounce } from './peer-keeper.js'
-import { decodeSwimFrame, encodeSwimFrame } from './swim-wire.js'
+import { decodeSwimEnvelope, encodeSwimFrame } from './swim-wire.js'
 
 /**
  * SWIM membership on libp2p: the core state machine (`createSwim`) driven by one timer, with
@@ -56,6 +56,11 @@ export interface SwimMembershipComponents {
   readonly counters: NetworkCounters
   /** Publishes a record this node originated on the cluster topic. */
   publish(record: MemberRecord): void
+  /** Digest tags on PING and PING_ACK (`digest-tag.ts`); without it frames carry none. */
+  readonly digest?: {
+    tag(): number
+    heard(peer: string, tag: number): void
+  }
 }
 
 interface Link {
@@ -173,7 +178,9 @@ export function createSwimMembership(
   function send(to: string, message: SwimMessage): void {
     let bytes: Uint8Array
     try {
-      bytes = encodeSwimFrame(message)
+      const tag =
+        message.kind === 'ping' || message.kind === 'ack' ? components.digest?.tag() : undefined
+      bytes = encodeSwimFrame(message, tag)
     } catch (err) {
       log.error('cannot encode a %s for %s: %s', message.kind, to, (err as Error).message)
       return
@@ -221,14 +228,16 @@ export function createSwimMembership(
         io.bytesIn += frame.byteLength
         counters.received(frame.byteLength)
         let message: SwimMessage
+        let digestTag: number | undefined
         try {
-          message = decodeSwimFrame(frame)
+          ;({ message, digestTag } = decodeSwimEnvelope(frame))
         } catch (err) {
           if (!(err instanceof DecodeError)) throw err
           counters.drop(err.reason, from, err.message)
           continue
         }
         receive(from, message)
+        if (digestTag !== undefined) components.digest?.heard(from, digestTag)
       }
     } catch (err) {
       log('swim stream from %s ended: %s', from, (err as Error).message)

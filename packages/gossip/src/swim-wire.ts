@@ -9,11 +9,14 @@ import { type Fields, integer, isFields, list, ORIGIN_PATTERN, schema } from './
  * which travel piggybacked on those frames, in MEMBERS tables and on the pubsub topic.
  *
  *     record   {t: ALIVE|SUSPECT|DEAD|LEFT, id, gen, inc, from?, name?, addrs?, sig}
- *     PING      {v, t, seq, target, up: record[]}     PING_ACK  {v, t, seq, up}
- *     PING_REQ  {v, t, seq, target, up}               PING_NACK {v, t, seq, up}
+ *     PING      {v, t, seq, target, up: record[], dg?}     PING_ACK  {v, t, seq, up, dg?}
+ *     PING_REQ  {v, t, seq, target, up}                    PING_NACK {v, t, seq, up}
  *     MEMBERS   {v, t, reply, records: record[]}
  *
  * `from` is on SUSPECT and DEAD (the accuser, who signed), `name` and `addrs` on ALIVE.
+ * `dg` on a direct PING or PING_ACK is the sender's digest tag (`digest-tag.ts`): a 32-bit
+ * hash of its replica's version vector, so two members that probe each other notice they
+ * differ without a sync session. The membership machine never sees it.
  * Decoding treats input as hostile like `schema.ts`; signatures are checked by the caller.
  */
 
@@ -116,6 +119,21 @@ export function recordMessageToWire(message: MemberRecordMessage): Fields {
   return { v: message.v, t: message.t, ...recordToWire(message.record) }
 }
 
+/** A decoded swim frame: the machine's message, and the sender's digest tag if it sent one. */
+export interface SwimFrame {
+  readonly message: SwimMessage
+  readonly digestTag: number | undefined
+}
+
+const MAX_DIGEST_TAG = 0xffff_ffff
+
+function digestTagOf(fields: Fields): number | undefined {
+  if (fields.dg === undefined) return undefined
+  const tag = integer(fields, 'dg', 0)
+  if (tag > MAX_DIGEST_TAG) throw schema('dg must be an integer ≤ 2^32 − 1')
+  return tag
+}
+
 function validateFrame(value: unknown): SwimMessage {
   if (!isFields(value)) throw new DecodeError('decode', 'frame must be a msgpack map')
   if (value.v !== PROTOCOL_VERSION) {
@@ -152,8 +170,11 @@ function validateFrame(value: unknown): SwimMessage {
   }
 }
 
-/** Encodes a swim frame; throws `DecodeError('oversize')` past the frame limit. */
-export function encodeSwimFrame(message: SwimMessage): Uint8Array {
+/**
+ * Encodes a swim frame; throws `DecodeError('oversize')` past the frame limit. `digestTag`
+ * goes on PING and PING_ACK only.
+ */
+export function encodeSwimFrame(message: SwimMessage, digestTag?: number): Uint8Array {
   const base = { v: PROTOCOL_VERSION, t: FRAME_TYPES[message.kind] }
   const body =
     message.kind === 'state'
@@ -163,6 +184,8 @@ export function encodeSwimFrame(message: SwimMessage): Uint8Array {
           seq: message.seq,
           ...('target' in message && { target: message.target }),
           up: message.updates.map(recordToWire),
+          ...(digestTag !== undefined &&
+            (message.kind === 'ping' || message.kind === 'ack') && { dg: digestTag }),
         }
   const bytes = packr.pack(body)
   if (bytes.byteLength > WIRE_LIMITS.swimFrameBytes) {
@@ -173,6 +196,11 @@ export function encodeSwimFrame(message: SwimMessage): Uint8Array {
 
 /** Decodes and validates a swim frame; throws `DecodeError` (callers count its `reason`). */
 export function decodeSwimFrame(bytes: Uint8Array): SwimMessage {
+  return decodeSwimEnvelope(bytes).message
+}
+
+/** `decodeSwimFrame`, with the sender's digest tag. */
+export function decodeSwimEnvelope(bytes: Uint8Array): SwimFrame {
   if (bytes.byteLength > WIRE_LIMITS.swimFrameBytes) {
     throw new DecodeError('oversize', `${bytes.byteLength} bytes is over the swim frame limit`)
   }
@@ -184,5 +212,10 @@ export function decodeSwimFrame(bytes: Uint8Array): SwimMessage {
   } catch (err) {
     throw new DecodeError('decode', `not msgpack: ${(err as Error).message}`)
   }
-  return validateFrame(value)
+  const message = validateFrame(value)
+  const digestTag =
+    (message.kind === 'ping' || message.kind === 'ack') && isFields(value)
+      ? digestTagOf(value)
+      : undefined
+  return { message, digestTag }
 }

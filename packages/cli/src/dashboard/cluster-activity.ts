@@ -42,8 +42,10 @@ export interface ClusterActivityInit {
   feed: ChangeFeed
   /** Wall clock in ms. @default Date.now */
   now?: () => number
-  /** How often members and conflicts are compared with the last look. @default 250 */
+  /** How often members and conflicts are compared with the last look while a page watches. @default 250 */
   pollMs?: number
+  /** The same with no page watching: only the timeline needs it then. @default 2000 */
+  idlePollMs?: number
   /** @default 200 */
   logSize?: number
   /** @default 200 */
@@ -63,7 +65,8 @@ export interface ClusterActivity {
  * What the dashboard shows beyond single queries: the registry's recent events with their
  * causes, a per-second count of them, and a timeline of membership changes. Members have no
  * event stream of their own, so their list is compared with the previous look every `pollMs`
- * (a few hundred µs for tens of members) and only differences are sent on.
+ * (a few hundred µs for tens of members) and only differences are sent on. With no page
+ * open it looks every `idlePollMs` instead: an idle agent's budget is about 1% of a core.
  */
 export function createClusterActivity(init: ClusterActivityInit): ClusterActivity {
   const now = init.now ?? Date.now
@@ -123,7 +126,7 @@ export function createClusterActivity(init: ClusterActivityInit): ClusterActivit
     emit({ type: 'event', event: logged })
   })
 
-  const poll = setInterval(() => {
+  const look = () => {
     let next: Member[]
     try {
       next = init.agent.members()
@@ -150,8 +153,24 @@ export function createClusterActivity(init: ClusterActivityInit): ClusterActivit
       membersSentAt = now()
       emit({ type: 'members', members, changes })
     }
-  }, init.pollMs ?? 250)
-  poll.unref()
+  }
+  const pollMs = init.pollMs ?? 250
+  const idlePollMs = init.idlePollMs ?? 2_000
+  let poll: ReturnType<typeof setTimeout> | undefined
+  let closed = false
+  const arm = () => {
+    clearTimeout(poll)
+    if (closed) return
+    poll = setTimeout(
+      () => {
+        look()
+        arm()
+      },
+      listeners.size > 0 ? pollMs : idlePollMs,
+    )
+    poll.unref()
+  }
+  arm()
 
   return {
     snapshot() {
@@ -164,10 +183,12 @@ export function createClusterActivity(init: ClusterActivityInit): ClusterActivit
     },
     subscribe(listener) {
       listeners.add(listener)
+      if (listeners.size === 1) arm()
       return () => listeners.delete(listener)
     },
     close() {
-      clearInterval(poll)
+      closed = true
+      clearTimeout(poll)
       unsubscribe()
       listeners.clear()
     },

@@ -1,3 +1,8 @@
+/**
+ * A minimal Server-Sent Events reader for tests that time each event off a raw `fetch` body.
+ * The CLI itself uses the `eventsource` library (friction point 7 of issue 12: a kept client,
+ * not a hand-written parser), so this lives with the tests.
+ */
 /** One Server-Sent Event. */
 export interface StreamEvent {
   event: string

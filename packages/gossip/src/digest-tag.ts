@@ -1,0 +1,101 @@
+import type { Digest } from '@grapevine/core'
+
+/**
+ * Digest tags: every direct PING and PING_ACK carries a 32-bit hash of its sender's replica
+ * digest (each origin's generation and covered seq), so two members that probe each other
+ * learn whether they hold the same writes for the price of five bytes. A differing tag that
+ * persists starts a sync session at once; periodic anti-entropy becomes a slow backstop (for
+ * the odd hash collision) instead of the repair path, and an idle cluster runs no sessions.
+ *
+ * `floor` is left out: it says which tombstones a replica has collected, which differs
+ * between replicas that hold the same writes.
+ */
+export function digestTag(digest: Digest): number {
+  // FNV-1a over the origins in a fixed order: the same digest always gives the same tag.
+  let hash = 0x811c9dc5
+  const mix = (text: string) => {
+    for (let i = 0; i < text.length; i++) {
+      hash ^= text.charCodeAt(i)
+      hash = Math.imul(hash, 0x01000193)
+    }
+  }
+  for (const origin of Object.keys(digest).sort()) {
+    const state = digest[origin]
+    if (state === undefined) continue
+    mix(origin)
+    mix(`:${state.gen}:${state.covered};`)
+  }
+  return hash >>> 0
+}
+
+export interface DigestWatchInit {
+  /**
+   * A differing tag is acted on if ours has not changed for this long (nothing of ours is in
+   * flight), or if the same peer differed already at least this long ago: a DELTA on its way
+   * explains a difference for milliseconds, not for a second.
+   */
+  settleMs: number
+}
+
+export interface DigestWatchComponents {
+  /** The replica's digest, now. */
+  digest(): Digest
+  /** Starts a session with `peer` unless one ran very recently. */
+  syncSoon(peer: string): void
+  now(): number
+}
+
+export interface DigestWatch {
+  /** This node's tag, for the frame being sent. */
+  tag(): number
+  /** A peer's tag, from a frame it sent. */
+  heard(peer: string, tag: number): void
+  /** Forgets a peer (it disconnected). */
+  forget(peer: string): void
+}
+
+export function createDigestWatch(
+  init: DigestWatchInit,
+  components: DigestWatchComponents,
+): DigestWatch {
+  let current: number | undefined
+  let computedAt = Number.NEGATIVE_INFINITY
+  let changedAt = Number.NEGATIVE_INFINITY
+  /** When each peer was first heard with a tag that differed from ours, until it matches. */
+  const differing = new Map<string, number>()
+
+  function tag(): number {
+    const time = components.now()
+    // Several frames go out per probe period; one hash per few ms is plenty.
+    if (current === undefined || time - computedAt > 5) {
+      const next = digestTag(components.digest())
+      if (next !== current) changedAt = time
+      current = next
+      computedAt = time
+    }
+    return current
+  }
+
+  return {
+    tag,
+    heard(peer, theirs) {
+      const ours = tag()
+      if (theirs === ours) {
+        differing.delete(peer)
+        return
+      }
+      const time = components.now()
+      const since = differing.get(peer)
+      if (since === undefined) differing.set(peer, time)
+      const settled = time - changedAt >= init.settleMs
+      const persistent = since !== undefined && time - since >= init.settleMs
+      if (settled || persistent) {
+        differing.delete(peer)
+        components.syncSoon(peer)
+      }
+    },
+    forget(peer) {
+      differing.delete(peer)
+    },
+  }
+}
