@@ -3,12 +3,12 @@
  * service (`chaos`) followed on every agent, and a model of what every live agent should show.
  * It counts, from the agents' own events and views:
  * - lost: an acknowledged registration missing from a live agent once the cluster settled;
- * - resurrected: an agent showing a registration again after it had shown it removed, once its
- *   deregistration was acknowledged (each registration carries its own version, so a lagging
- *   agent that shows an older registration of a re-registered id is not counted; and the add
- *   must be later, by the agents' shared wall clock, than the acknowledgement: an agent may
- *   rightly show an instance whose deregistration is still in flight), or still showing a
- *   deregistered id once settled;
+ * - resurrected: an agent showing a registration again after it had shown it removed, the
+ *   removal being later (by the agents' shared wall clock) than the acknowledgement of its
+ *   deregistration (each registration carries its own version, so a lagging agent that shows
+ *   an older registration of a re-registered id is not counted; one that removed it earlier,
+ *   as its node was thought dead, may rightly show it again until the deregistration arrives),
+ *   or still showing a deregistered id once settled;
  * - dead-node-visible: an instance of a node that is down, shown by a live agent after the
  *   detection deadline (the lease plus slack) ran out.
  */
@@ -24,6 +24,8 @@ import {
 } from '../../test/support/agent-process.js'
 
 export const SERVICE = 'chaos'
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** `lan` declares a silent node dead after 2.5 s; detection may take a heartbeat or two more. */
 export const DETECTION_MS = 5_000
@@ -81,7 +83,8 @@ export class ChaosCluster {
   private readonly deadVersions = new Map<string, number>()
   /** The version of each id's current registration. */
   private readonly versions = new Map<string, string>()
-  private readonly sawDelete = new Set<string>()
+  /** `observer:id#version` → wall time of the observer's last delete event of it. */
+  private readonly lastDelete = new Map<string, number>()
   private readonly resurrectedIds = new Set<string>()
   private readonly deadVisibleKeys = new Set<string>()
   private lostIds = new Set<string>()
@@ -146,7 +149,10 @@ export class ChaosCluster {
       },
       {
         ...(node.spec.netns !== undefined && { netns: node.spec.netns }),
-        nodeArgs: ['--expose-gc'],
+        nodeArgs: [
+          '--expose-gc',
+          ...(process.env.CHAOS_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+        ],
         lifetimeMs: this.init.lifetimeMs,
       },
     )
@@ -169,19 +175,23 @@ export class ChaosCluster {
     const key = `${observer.index}:${registration}`
     if (event.op === 'delete') {
       this.note(event.id, `obs${observer.index} delete ${event.version} ${event.cause}`)
-      this.sawDelete.add(key)
+      this.lastDelete.set(key, event.t)
       return
     }
     this.note(
       event.id,
       `obs${observer.index} ${event.op} ${event.version} ${event.cause} @${this.ownerOf(event.node)?.index}`,
     )
+    // Removed after its deregistration was acknowledged, and shown again: only stale state
+    // can show it then. (Removed before, as its node was thought dead, it may rightly show
+    // again from what the node held until the deregistration reaches this observer.)
     const deadSince = this.deadVersions.get(registration)
+    const deletedAt = this.lastDelete.get(key)
     if (
       event.op === 'add' &&
       deadSince !== undefined &&
-      event.t > deadSince &&
-      this.sawDelete.has(key)
+      deletedAt !== undefined &&
+      deletedAt >= deadSince
     ) {
       this.resurrectedIds.add(event.id)
       if (this.debug) {
@@ -296,7 +306,7 @@ export class ChaosCluster {
     for (const [id, version] of copyIds) {
       this.gone.delete(id)
       this.deadVersions.delete(`${id}#${version}`)
-      for (const other of this.nodes) this.sawDelete.delete(`${other.index}:${id}#${version}`)
+      for (const other of this.nodes) this.lastDelete.delete(`${other.index}:${id}#${version}`)
       this.versions.set(id, version)
       this.expected.set(id, node.index)
     }
@@ -368,6 +378,11 @@ export class ChaosCluster {
       this.nodes.map(async (n) => {
         if (n.proc === undefined) return
         await n.proc.signal('SIGCONT').catch(() => undefined)
+        // A profiled agent (CHAOS_NODE_ARGS=--cpu-prof) writes its profile only on a clean exit.
+        if (process.env.CHAOS_NODE_ARGS !== undefined && n.downSince === undefined) {
+          await Promise.race([n.proc.call('stop').catch(() => undefined), sleep(5_000)])
+          await Promise.race([n.proc.exited, sleep(5_000)])
+        }
         await n.proc.signal('SIGKILL').catch(() => undefined)
       }),
     )

@@ -67,9 +67,7 @@ const handlers: Record<string, (...args: never[]) => unknown> = {
   },
 }
 
-for await (const line of createInterface({ input: process.stdin })) {
-  if (line.trim() === '') continue
-  const command = JSON.parse(line) as Command
+async function run(command: Command): Promise<void> {
   const handler = handlers[command.op]
   try {
     if (handler === undefined) throw new Error(`unknown op ${command.op}`)
@@ -79,6 +77,15 @@ for await (const line of createInterface({ input: process.stdin })) {
     const error = err as Error & { code?: string }
     send({ id: command.id, ok: false, error: { message: error.message, code: error.code } })
   }
+}
+
+// Commands run concurrently, as an HTTP API serves requests: a driver that sends several at
+// once gets the agent's own coalescing of saves, not a queue of fsyncs one behind the other.
+// Each starts in arrival order (the agent applies writes in call order); the driver awaits a
+// reply before it sends a command that depends on it.
+for await (const line of createInterface({ input: process.stdin })) {
+  if (line.trim() === '') continue
+  void run(JSON.parse(line) as Command)
 }
 // stdin closed: the driver is gone.
 process.exit(0)
