@@ -18,7 +18,11 @@ import { fastMessageId } from './message-id.js'
 import { clusterTopic } from './messages.js'
 import { createPeerDialer, type PeerDialer, type RedialInit } from './peer-dialer.js'
 import { createRecordSigner, createRecordVerifier } from './record-signing.js'
-import { CLUSTER_SCORE_THRESHOLDS, clusterScoreParams } from './topic-scoring.js'
+import {
+  CLUSTER_RPC_LIMITS,
+  CLUSTER_SCORE_THRESHOLDS,
+  clusterScoreParams,
+} from './topic-scoring.js'
 
 /** The libp2p services a Grapevine host runs. */
 export type HostServices = {
@@ -185,6 +189,7 @@ export async function createHost(init: HostInit): Promise<Host> {
         allowedTopics: [clusterTopic(cluster)],
         scoreParams: clusterScoreParams(clusterTopic(cluster), init.ipColocationWeight ?? 0),
         scoreThresholds: CLUSTER_SCORE_THRESHOLDS,
+        decodeRpcLimits: CLUSTER_RPC_LIMITS,
       }),
     },
   })

@@ -21,6 +21,7 @@ import {
 } from './messages.js'
 import type { NetworkCounters } from './network-stats.js'
 import { createRateLimiter } from './rate-limiter.js'
+import { createTopicPenalties } from './topic-penalties.js'
 
 /**
  * The fast path: DELTAs and member records on the cluster's gossipsub topic. Messages are
@@ -155,12 +156,20 @@ export function createPubsubChannel(
     now: () => performance.now(),
   })
   let validated = 0
+  const penalties = createTopicPenalties(pubsub)
 
   function validate(from: PeerId, msg: Message): TopicValidatorResult {
     const relay = from.toString()
+    const verdict = check(relay, msg)
+    if (verdict === TopicValidatorResult.Reject) penalties.rejected(relay)
+    return verdict
+  }
+
+  function check(relay: string, msg: Message): TopicValidatorResult {
     if (++validated % 10_000 === 0) limiter.prune()
     if (!limiter.take(relay)) {
       counters.drop('budget', relay, 'over the per-peer message rate')
+      if (msg.type === 'signed' && msg.from.toString() === relay) penalties.overRate(relay)
       return TopicValidatorResult.Ignore
     }
     if (msg.type !== 'signed') {

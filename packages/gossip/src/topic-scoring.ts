@@ -1,3 +1,4 @@
+import type { GossipsubOpts } from '@chainsafe/libp2p-gossipsub'
 import type { PeerScoreParams, PeerScoreThresholds } from '@chainsafe/libp2p-gossipsub/score'
 
 /**
@@ -13,6 +14,9 @@ import type { PeerScoreParams, PeerScoreThresholds } from '@chainsafe/libp2p-gos
  *   honest peer must not look like a lazy one.
  * - First deliveries earn a little (capped), so peers that relay useful messages rank above
  *   strangers when the mesh is pruned.
+ * - Behaviour penalties (P7) weigh −10 per unit, squared, and decay by half every second: the
+ *   topic validator adds one for each message a peer publishes past its rate (see
+ *   topic-penalties.ts), so a peer flooding its own messages is graylisted after three.
  */
 export function clusterScoreParams(
   topic: string,
@@ -20,6 +24,9 @@ export function clusterScoreParams(
 ): Partial<PeerScoreParams> {
   return {
     IPColocationFactorWeight: ipColocationWeight,
+    behaviourPenaltyWeight: -10,
+    behaviourPenaltyThreshold: 0,
+    behaviourPenaltyDecay: 0.5,
     topics: {
       [topic]: {
         topicWeight: 1,
@@ -49,4 +56,22 @@ export const CLUSTER_SCORE_THRESHOLDS: Partial<PeerScoreThresholds> = {
   gossipThreshold: -10,
   publishThreshold: -50,
   graylistThreshold: -80,
+}
+
+/**
+ * Bounds on one inbound gossipsub RPC, checked while decoding it (an RPC over them is dropped
+ * whole). Gossipsub checks the sender's score once per RPC, then verifies every message in it
+ * in one go (~78 µs each): unbounded, one RPC of 10,000 forged messages held the event loop
+ * for most of a second before the score could say no. Honest RPCs carry one message (publish,
+ * forward) or the few an IWANT asked for; a larger IWANT reply that is dropped is repaired by
+ * the mesh or by sync.
+ */
+export const CLUSTER_RPC_LIMITS: NonNullable<GossipsubOpts['decodeRpcLimits']> = {
+  maxMessages: 64,
+  maxSubscriptions: 64,
+  maxIhaveMessageIDs: 5_000,
+  maxIwantMessageIDs: 5_000,
+  maxIdontwantMessageIDs: 5_000,
+  maxControlMessages: 256,
+  maxPeerInfos: 64,
 }

@@ -19,9 +19,9 @@ import {
 const ORIGIN = '12D3KooWGRUVh2YdVtvqzZ7ha4W1mE3bH6aYqUtFddb7hMiyX3xT'
 const raw = new Packr({ useRecords: false })
 
-function writes(count: number): Delta {
+function writes(count: number, nodeId = ORIGIN): Delta {
   const registry = createRegistryNode({
-    nodeId: ORIGIN,
+    nodeId,
     gen: 7,
     now: () => 0,
     timings: PROFILES.lan,
@@ -233,5 +233,56 @@ describe('codec: hostile input becomes a typed DecodeError', () => {
     const bytes = raw.pack({ v: PROTOCOL_VERSION, t: MessageType.SYN, cluster: 'demo', digest })
     expect(reasonOf(() => decodeSyncFrame(bytes))).toBe('schema')
     expect(({} as Record<string, unknown>).gen).toBeUndefined()
+  })
+})
+
+describe('codec: one bad claim is dropped on its own (finding 4)', () => {
+  it('a poisoned vector ends its DELTA or part just before it; the rest of the frame applies', () => {
+    const delta = writes(4)
+    const claims = delta.claims as Claim[]
+    // 2^53 - 1 in a vector: before, this rejected the whole frame, so every later frame of the
+    // owner that carried the claim was refused and views diverged.
+    const poisoned = { ...claims[2]!, vv: { ...claims[2]!.vv, [ORIGIN]: 2 ** 53 - 1 } }
+    const drops = { claims: 0 }
+    const message = decodePubsubMessage(
+      raw.pack(deltaMessage({ ...delta, claims: [claims[0]!, claims[1]!, poisoned, claims[3]!] })),
+      drops,
+    )
+    if (message.t !== MessageType.DELTA) throw new Error('expected a DELTA')
+    expect(message).toMatchObject({ fromSeq: 1, toSeq: 2 })
+    expect(message.claims.map((claim) => claim.seq)).toEqual([1, 2])
+    expect(drops.claims).toBe(2)
+
+    const other = writes(1, `${ORIGIN}B`)
+    const ack2 = {
+      v: PROTOCOL_VERSION,
+      t: MessageType.ACK2,
+      parts: [
+        {
+          origin: ORIGIN,
+          gen: 7,
+          full: true,
+          after: 0,
+          covered: 4,
+          claims: [claims[0]!, poisoned],
+        },
+        {
+          origin: `${ORIGIN}B`,
+          gen: 7,
+          full: true,
+          after: 0,
+          covered: 1,
+          claims: other.claims,
+        },
+      ],
+    }
+    const frameDrops = { claims: 0 }
+    const frame = decodeSyncFrame(raw.pack(ack2), WIRE_LIMITS.syncFrameBytes, frameDrops)
+    if (frame.t !== MessageType.ACK2) throw new Error('expected ACK2')
+    expect(frame.parts.map((part) => [part.covered, part.claims.length])).toEqual([
+      [2, 1],
+      [1, 1],
+    ])
+    expect(frameDrops.claims).toBe(1)
   })
 })

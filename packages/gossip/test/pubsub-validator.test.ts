@@ -153,36 +153,47 @@ describe('pubsub topic validator', () => {
         record: { ...aliveOf(evil.host), addrs: ['not a multiaddr'] },
       }),
     )
-    // Well formed, but the signature is not the rogue's.
-    await evil.publish(
-      encodePubsubMessage({
-        v: PROTOCOL_VERSION,
-        t: MessageType.ALIVE,
-        record: { ...aliveOf(evil.host), sig: new Uint8Array(64) },
-      }),
-    )
     await waitFor(
-      'A counts two decode, one schema and one signature drop',
+      'A counts two decode and one schema drop',
       () => {
         const dropped = a.node.stats().dropped
-        return (
-          (dropped.decode ?? 0) >= 2 && (dropped.schema ?? 0) >= 1 && (dropped.signature ?? 0) >= 1
-        )
+        return (dropped.decode ?? 0) >= 2 && (dropped.schema ?? 0) >= 1
       },
       { timeoutMs: 5_000 },
     )
-
-    await evil.publish(
-      encodePubsubMessage({
-        v: PROTOCOL_VERSION,
-        t: MessageType.ALIVE,
-        record: aliveOf(evil.host),
-      }),
+    // Three invalid messages graylisted the rogue (topic scoring): gossipsub ignores it until
+    // its penalty decays (halving every second). Then a well-formed ALIVE whose signature is
+    // not the rogue's is looked at, and dropped as such.
+    const forged = encodePubsubMessage({
+      v: PROTOCOL_VERSION,
+      t: MessageType.ALIVE,
+      record: { ...aliveOf(evil.host), sig: new Uint8Array(64) },
+    })
+    await waitFor(
+      'A counts a signature drop',
+      async () => {
+        if ((a.node.stats().dropped.signature ?? 0) >= 1) return true
+        await evil.publish(forged)
+        return false
+      },
+      { timeoutMs: 10_000, intervalMs: 250 },
     )
+
+    // Once the penalty decays again, its own valid ALIVE is taken.
+    const alive = encodePubsubMessage({
+      v: PROTOCOL_VERSION,
+      t: MessageType.ALIVE,
+      record: aliveOf(evil.host),
+    })
     await waitFor(
       'A admits the rogue by its own signed ALIVE',
-      () => a.node.membership.member(evil.host.peerId)?.state === 'alive',
-      { timeoutMs: 5_000 },
+      async () => {
+        // Admitted (SWIM then finds it cannot probe the rogue and suspects it: not our concern).
+        if (a.node.membership.member(evil.host.peerId) !== undefined) return true
+        await evil.publish(alive)
+        return false
+      },
+      { timeoutMs: 10_000, intervalMs: 250 },
     )
   })
 })

@@ -153,6 +153,43 @@ describe('sync protocol', () => {
     })
   })
 
+  it('a peer that answers just within each read timeout cannot hold a session past its deadline (finding 7)', async () => {
+    // Before: a frame every 4.5 s kept a session (and its buffers) open for up to 1,000 rounds.
+    const a = await startNode({ gossip: { sync: { timeout: 400, sessionTimeout: 1_000 } } })
+    nodes = [a]
+    const raw = await createHost({ cluster: 'test', listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false })
+    hosts = [raw]
+    await raw.start()
+    await raw.dial(a.address)
+    const stream = await raw.libp2p.dialProtocol(peerIdFromString(a.id), SYNC_PROTOCOL)
+    const lp = lpStream(stream)
+    const started = performance.now()
+    let rounds = 0
+    const syn = encodeSyncFrame({
+      v: PROTOCOL_VERSION,
+      t: MessageType.SYN,
+      cluster: 'test',
+      digest: {},
+    })
+    const ack2 = encodeSyncFrame({ v: PROTOCOL_VERSION, t: MessageType.ACK2, parts: [] })
+    try {
+      for (; rounds < 100; rounds++) {
+        await lp.write(syn)
+        await lp.read({ signal: AbortSignal.timeout(2_000) })
+        await new Promise((resolve) => setTimeout(resolve, 250)) // within the 400 ms read timeout
+        await lp.write(ack2)
+        await new Promise((resolve) => setTimeout(resolve, 250))
+      }
+    } catch {
+      // The responder ended the session.
+    }
+    const held = performance.now() - started
+    expect(rounds).toBeLessThan(100)
+    expect(held).toBeGreaterThan(900)
+    expect(held).toBeLessThan(3_000)
+    await waitFor('a timeout drop', () => (a.node.stats().dropped.timeout ?? 0) >= 1)
+  })
+
   it('sync repairs what pubsub lost: a write made while the peer was unreachable', async () => {
     const a = await startNode({ timings: { syncInterval: 500 } })
     const b = await startNode({ bootstrap: [a], timings: { syncInterval: 500 } })
