@@ -356,7 +356,7 @@ export function soak(minutes: number): Scenario {
       if (growth === Number.NEGATIVE_INFINITY) growth = Number.NaN
       return await rowOf(cluster, `churn soak ${minutes} min, 8 agents`, ops, convergenceS, {
         growthMiBPerMin: growth,
-        note: `${(ops / (elapsedMin * 60)).toFixed(1)} ops/s, ${disruption} kills/stops`,
+        note: `${(ops / (elapsedMin * 60)).toFixed(1)} ops/s (p50 ${quantile(0.5).toFixed(0)} ms, p99 ${quantile(0.99).toFixed(0)} ms), ${disruption} kills/stops`,
       })
     } finally {
       await cluster.stop()

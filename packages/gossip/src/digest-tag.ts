@@ -28,6 +28,8 @@ export function digestTag(digest: Digest): number {
   return hash >>> 0
 }
 
+const TAG_MAX_AGE_MS = 100
+
 export interface DigestWatchInit {
   /**
    * A differing tag is acted on if ours has not changed for this long (nothing of ours is in
@@ -66,8 +68,10 @@ export function createDigestWatch(
 
   function tag(): number {
     const time = components.now()
-    // Several frames go out per probe period; one hash per few ms is plenty.
-    if (current === undefined || time - computedAt > 5) {
+    // Several frames go out per probe period, and hashing every origin costs tens of µs in
+    // an idle process's unoptimised code: a tag up to 100 ms old is as good, since a
+    // difference only counts after a second.
+    if (current === undefined || time - computedAt > TAG_MAX_AGE_MS) {
       const next = digestTag(components.digest())
       if (next !== current) changedAt = time
       current = next

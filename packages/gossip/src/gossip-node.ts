@@ -152,7 +152,8 @@ export function createGossipNode(
     },
   )
   const keeper = createPeerKeeper(
-    { maxPeers: init.maxPeers ?? 16, interval: init.membership.probeInterval * 4 },
+    // A member's ALIVE pokes the keeper at once; the timer only retries failed dials.
+    { maxPeers: init.maxPeers ?? 16, interval: init.membership.probeInterval * 20 },
     {
       self,
       connectedPeers: () => host.connectedPeers(),
