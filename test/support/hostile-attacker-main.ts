@@ -247,10 +247,14 @@ async function slowlorisFlood(end: number): Promise<void> {
           await sleep(500)
         }
       }
-      const cut = await stream.sink(drip()).then(
-        () => false,
-        () => true,
-      )
+      // Bounded by the flood's end whatever the victim does (the flood must stop by itself).
+      const cut = await Promise.race([
+        stream.sink(drip()).then(
+          () => false,
+          () => true,
+        ),
+        sleep(Math.max(0, end - performance.now()) + 1_000).then(() => false),
+      ])
       if (cut) counts.slowlorisDropped++
       stream.abort(new Error('done'))
     }
@@ -268,11 +272,15 @@ createInterface({ input: process.stdin }).on('line', async (line) => {
         ),
       5_000,
     )
-    await Promise.all([
-      topicFlood(),
-      syncFlood(),
-      rawFlood(),
-      slowlorisFlood(started + config.durationMs),
+    // Bounded: whatever the victim does to our streams, the flood reports within 10 s of its end.
+    const finished = await Promise.race([
+      Promise.all([
+        topicFlood(),
+        syncFlood(),
+        rawFlood(),
+        slowlorisFlood(started + config.durationMs),
+      ]).then(() => true),
+      sleep(config.durationMs + 10_000).then(() => false),
     ])
     clearInterval(progress)
     send({
@@ -283,6 +291,7 @@ createInterface({ input: process.stdin }).on('line', async (line) => {
       partKinds: partCounts,
       partsPlanned,
       cutReasons,
+      finished,
     })
   } else if (line.trim() === 'stop') {
     await peer.stop().catch(() => undefined)
