@@ -290,6 +290,9 @@ export function createPubsubChannel(
       batcher.flush()
       // Tombstones after the LEFT record (membership published it just before): peers that
       // get LEFT first report the instances gone as `left`; the tombstones make it final.
+      // Waiting until LEFT is on every peer's stream keeps the two from arriving in one read,
+      // where gossipsub's asynchronous validation could hand the tombstones over first.
+      await Promise.all([...inflight])
       if (tombstones !== undefined) {
         batcher.add(tombstones)
         batcher.flush()
