@@ -162,6 +162,14 @@ export class ChaosCluster {
     node.downSince = undefined
     this.mark(`node ${node.index} started as ${proc.peerId.slice(-6)}`)
     proc.onEvent((event) => this.observe(node, event))
+    // An agent that exits while it should be up is a finding: say which, and how.
+    void proc.exited.then((code) => {
+      if (node.proc === proc && node.downSince === undefined && liveClusters.has(this)) {
+        console.error(
+          `chaos: node ${node.index} (${proc.peerId.slice(-6)}) exited unexpectedly, code ${code ?? 'none (signal)'}`,
+        )
+      }
+    })
     await proc.call('follow', SERVICE)
   }
 
