@@ -37,6 +37,12 @@ export interface DigestWatchInit {
    * explains a difference for milliseconds, not for a second.
    */
   settleMs: number
+  /**
+   * At most one session started by a tag per this many ms, whoever differs: while a cluster
+   * forms, or when it is starved of CPU, every peer differs at once, and a session per peer
+   * would add load exactly when there is none to spare. @default settleMs
+   */
+  minGapMs?: number
 }
 
 export interface DigestWatchComponents {
@@ -63,6 +69,8 @@ export function createDigestWatch(
   let current: number | undefined
   let computedAt = Number.NEGATIVE_INFINITY
   let changedAt = Number.NEGATIVE_INFINITY
+  let triggeredAt = Number.NEGATIVE_INFINITY
+  const minGapMs = init.minGapMs ?? init.settleMs
   /** When each peer was first heard with a tag that differed from ours, until it matches. */
   const differing = new Map<string, number>()
 
@@ -93,7 +101,8 @@ export function createDigestWatch(
       if (since === undefined) differing.set(peer, time)
       const settled = time - changedAt >= init.settleMs
       const persistent = since !== undefined && time - since >= init.settleMs
-      if (settled || persistent) {
+      if ((settled || persistent) && time - triggeredAt >= minGapMs) {
+        triggeredAt = time
         differing.delete(peer)
         components.syncSoon(peer)
       }

@@ -102,4 +102,18 @@ describe('digest watch', () => {
     }
     expect(synced).toEqual([])
   })
+
+  it('starts at most one session a second however many peers differ', () => {
+    const { w, clock, synced } = watch()
+    w.tag()
+    clock.now = 2_000
+    for (const peer of ['p1', 'p2', 'p3', 'p4']) w.heard(peer, 42)
+    expect(synced).toEqual(['p1'])
+    clock.now = 2_500
+    w.heard('p2', 42)
+    expect(synced).toEqual(['p1'])
+    clock.now = 3_000
+    w.heard('p2', 42)
+    expect(synced).toEqual(['p1', 'p2'])
+  })
 })
