@@ -113,36 +113,6 @@ function sameDigest(a: Digest, b: Digest): boolean {
   })
 }
 
-/** `digest` as it will be once `parts` are applied: each part ahead of it moves its origin. */
-function withParts(digest: Digest, parts: readonly SyncPart[]): Digest {
-  // Null prototype: origin ids are data from the network.
-  const next: Record<string, OriginState> = Object.assign(Object.create(null), digest)
-  for (const part of parts) {
-    const held = Object.hasOwn(digest, part.origin) ? digest[part.origin] : undefined
-    const ahead =
-      held === undefined ||
-      part.gen > held.gen ||
-      (part.gen === held.gen && part.covered > held.covered)
-    if (!ahead) continue
-    // A snapshot (full) carries its level; a continuation leaves ours as it was.
-    const floor = part.full ? (part.floor ?? 0) : held?.gen === part.gen ? held.floor : 0
-    next[part.origin] = { gen: part.gen, covered: part.covered, floor }
-  }
-  return next
-}
-
-/** True if `theirs` holds more than `ours` of some origin that `wanted` accepts. */
-function behind(ours: Digest, theirs: Digest, wanted: (origin: string) => boolean): boolean {
-  return Object.keys(theirs).some((origin) => {
-    if (!wanted(origin)) return false
-    const them = theirs[origin]!
-    const us = Object.hasOwn(ours, origin) ? ours[origin] : undefined
-    return (
-      us === undefined || them.gen > us.gen || (them.gen === us.gen && them.covered > us.covered)
-    )
-  })
-}
-
 function claimCount(parts: readonly SyncPart[]): number {
   return parts.reduce((sum, part) => sum + part.claims.length, 0)
 }
@@ -323,55 +293,50 @@ export function createSyncProtocol(
     let theirs: Digest = {}
     let previous: { ours: Digest; theirs: Digest } | undefined
     try {
-      const syn = (digest: Digest): Uint8Array =>
-        encodeSyncFrame(
-          { v: PROTOCOL_VERSION, t: MessageType.SYN, cluster: host.cluster, digest },
-          maxFrameBytes,
-        )
-      await write(session, syn(replica.digest()))
-      for (;;) {
+      while (rounds < maxRounds) {
         rounds++
+        // Asked while the peer is back from dead and unheard: its ACK is its word on what it
+        // holds, and it is newer than the fact that brought it back (see `originAdvert`).
+        const asking = registry.awaitsOrigin(peer)
+        const ours = replica.digest()
+        const syn: SyncFrame = {
+          v: PROTOCOL_VERSION,
+          t: MessageType.SYN,
+          cluster: host.cluster,
+          digest: ours,
+        }
+        await write(session, encodeSyncFrame(syn, maxFrameBytes))
         const ack = await read(session)
         if (ack.t !== MessageType.ACK) throw new SyncError('type', `expected ACK, got ${ack.t}`)
+        received += apply(ack.parts, peer)
         theirs = ack.want
-        // Our reply depends on their digest only, not on what their ACK brings us.
+        if (asking) {
+          const own = Object.hasOwn(theirs, peer) ? theirs[peer] : undefined
+          // No entry: the peer holds no claim of its own, so there is nothing to wait for.
+          registry.originAdvert(
+            peer,
+            own?.gen ?? registry.liveness.gen(peer) ?? 0,
+            own?.covered ?? 0,
+          )
+        }
         const reply = encodeParts(theirs, (parts) => ({
           v: PROTOCOL_VERSION,
           t: MessageType.ACK2,
           parts,
         }))
+        await write(session, reply.bytes)
         sent += claimCount(reply.parts)
-        // What we will hold once the ACK is applied, from its parts' own declarations.
-        const next = withParts(replica.digest(), ack.parts)
         const progressed = ack.parts.length > 0 || reply.parts.length > 0
-        const moreForUs = behind(
-          next,
-          theirs,
-          (origin) => origin !== self && (origin === peer || registry.knows(origin)),
-        )
-        let more =
-          rounds < maxRounds && progressed && (moreForUs || stillAhead(theirs, reply.parts))
+        const moreForUs = replica
+          .behind(theirs)
+          .some((origin) => origin !== self && registry.knows(origin))
+        if (!progressed || (!moreForUs && !stillAhead(theirs, reply.parts))) break
         // Neither digest moved over the last round: what we exchange is not being applied
         // (a bug or a hostile peer). Stop rather than resend the same megabytes.
-        if (previous !== undefined && sameDigest(next, previous.ours)) {
-          if (sameDigest(theirs, previous.theirs)) more = false
+        if (previous !== undefined && sameDigest(ours, previous.ours)) {
+          if (sameDigest(theirs, previous.theirs)) break
         }
-        previous = { ours: next, theirs }
-        if (!more) {
-          // The last round: apply, then reply, in that order (leave() relies on the ACK2 of
-          // its barrier session going out after what arrived before it).
-          received += apply(ack.parts, peer)
-          await write(session, reply.bytes)
-          break
-        }
-        // More rounds follow: our ACK2 and the next SYN go out before this ACK is applied, so
-        // the peer encodes its next reply while we validate and apply this one, and a join
-        // takes as long as the slower side, not the sum of both (the holder's ~1.3 s of
-        // encoding came on top of the joiner's work in a 100k-instance join). A part that
-        // then fails to apply is asked for again by the next session.
-        await write(session, reply.bytes)
-        await write(session, syn(next))
-        received += apply(ack.parts, peer)
+        previous = { ours, theirs }
       }
       await stream.close({ signal: AbortSignal.timeout(timeout) })
     } catch (err) {
