@@ -152,8 +152,7 @@ export function createGossipNode(
     },
   )
   const keeper = createPeerKeeper(
-    // A member's ALIVE pokes the keeper at once; the timer only retries failed dials.
-    { maxPeers: init.maxPeers ?? 16, interval: init.membership.probeInterval * 20 },
+    { maxPeers: init.maxPeers ?? 16, interval: init.membership.probeInterval * 4 },
     {
       self,
       connectedPeers: () => host.connectedPeers(),
