@@ -213,9 +213,8 @@ export function decodeSwimEnvelope(bytes: Uint8Array): SwimFrame {
     throw new DecodeError('decode', `not msgpack: ${(err as Error).message}`)
   }
   const message = validateFrame(value)
+  // validateFrame accepted `value` as a map.
   const digestTag =
-    (message.kind === 'ping' || message.kind === 'ack') && isFields(value)
-      ? digestTagOf(value)
-      : undefined
+    message.kind === 'ping' || message.kind === 'ack' ? digestTagOf(value as Fields) : undefined
   return { message, digestTag }
 }

@@ -155,7 +155,11 @@ describe('sync protocol', () => {
 
   it('a peer that answers just within each read timeout cannot hold a session past its deadline (finding 7)', async () => {
     // Before: a frame every 4.5 s kept a session (and its buffers) open for up to 1,000 rounds.
-    const a = await startNode({ gossip: { sync: { timeout: 400, sessionTimeout: 1_000 } } })
+    const readTimeout = 400
+    const a = await startNode({ gossip: { sync: { timeout: readTimeout, sessionTimeout: 1_000 } } })
+    // The attack itself, not a wait for a condition: each reply comes just inside the
+    // responder's read timeout, so only the session deadline can end the session.
+    const answerLate = () => new Promise((resolve) => setTimeout(resolve, readTimeout * 0.625))
     nodes = [a]
     const raw = await createHost({ cluster: 'test', listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false })
     hosts = [raw]
@@ -176,9 +180,9 @@ describe('sync protocol', () => {
       for (; rounds < 100; rounds++) {
         await lp.write(syn)
         await lp.read({ signal: AbortSignal.timeout(2_000) })
-        await new Promise((resolve) => setTimeout(resolve, 250)) // within the 400 ms read timeout
+        await answerLate()
         await lp.write(ack2)
-        await new Promise((resolve) => setTimeout(resolve, 250))
+        await answerLate()
       }
     } catch {
       // The responder ended the session.
