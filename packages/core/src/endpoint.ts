@@ -20,11 +20,51 @@ const DEFAULT_PORTS: Readonly<Record<string, number>> = {
 
 const SECURE_SCHEMES = new Set(['https', 'wss', 'grpcs'])
 
+const OCTET = '(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])'
+
+/**
+ * The common form of an endpoint: `scheme://host:port[/path][?isSecure=true|false]`, the host
+ * a dotted-quad IPv4 address or a lowercase DNS name whose last label starts with a letter.
+ * For these strings WHATWG URL changes nothing and cannot fail (but on the port's range), so
+ * they are taken apart here: URL costs about a microsecond per endpoint, two per claim, which
+ * was an eighth of a 100k-instance join's CPU (every received claim is validated).
+ * Anything else (IPv6, userinfo, other queries, upper case, punycode) goes through URL.
+ */
+const COMMON_FORM = new RegExp(
+  `^([a-z][a-z0-9+.-]*)://((?:${OCTET}\\.){3}${OCTET}|(?:[a-z0-9-]{1,63}\\.)*[a-z][a-z0-9-]{0,62})` +
+    ':([0-9]{1,5})(?:/[A-Za-z0-9._~/-]*)?(?:\\?isSecure=(true|false))?$',
+)
+
+/** `file:` takes no port and `ftp:` has a default we do not know: always through URL. */
+const URL_ONLY_SCHEMES = new Set(['file', 'ftp'])
+
+function parseCommonForm(url: string): Endpoint | undefined {
+  const match = COMMON_FORM.exec(url)
+  if (match === null) return undefined
+  const [, scheme, host, portText, secureFlag] = match as unknown as [
+    string,
+    string,
+    string,
+    string,
+    string | undefined,
+  ]
+  if (URL_ONLY_SCHEMES.has(scheme) || host.includes('xn--')) return undefined
+  const port = Number(portText)
+  if (port > 65_535) return undefined // URL's error message, from the general path
+  const isSecure = secureFlag === undefined ? SECURE_SCHEMES.has(scheme) : secureFlag === 'true'
+  return { url, scheme, host, port, isSecure }
+}
+
 /**
  * Parses an endpoint URL. `isSecure` follows the go-kratos query flag when present, else
  * the scheme. A port is required unless the scheme has a well-known default.
  */
 export function parseEndpoint(url: string): Endpoint {
+  return parseCommonForm(url) ?? parseWithUrl(url)
+}
+
+/** `parseEndpoint` through WHATWG URL, for every form; exported for the tests. */
+export function parseWithUrl(url: string): Endpoint {
   let parsed: URL
   try {
     parsed = new URL(url)

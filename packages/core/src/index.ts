@@ -18,7 +18,7 @@ export {
 export { diff } from './diff.js'
 export * from './dot.js'
 export * from './duration.js'
-export * from './endpoint.js'
+export { type Endpoint, endpointFor, parseEndpoint } from './endpoint.js'
 export * from './errors.js'
 export * from './instance.js'
 export { createLiveness, type LivenessInit } from './liveness.js'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { endpointFor, parseEndpoint } from '../src/endpoint.js'
+import { endpointFor, parseEndpoint, parseWithUrl } from '../src/endpoint.js'
 import { ValidationError } from '../src/errors.js'
 import {
   instancesEqual,
@@ -294,6 +294,56 @@ describe('endpoints', () => {
     ['no host', 'file:///etc/passwd'],
   ])('rejects %s', (_name, url) => {
     expect(() => parseEndpoint(url)).toThrow(url)
+  })
+
+  // The common form is parsed without WHATWG URL (a join validates 200k endpoints): on every
+  // combination of tricky parts, the result (or the error) is exactly URL's.
+  it('parses the common form exactly as WHATWG URL does', () => {
+    const schemes = ['http', 'https', 'grpc', 'grpcs', 'ws', 'wss', 'tcp', 'ftp', 'file', 'HTTP']
+    const hosts = [
+      '10.0.0.1',
+      '255.255.255.255',
+      '0.0.0.0',
+      '256.1.1.1',
+      '1.2.3',
+      '010.0.0.1',
+      'a.b',
+      'localhost',
+      'api-1.internal',
+      'xn--bcher-kva.example',
+      'xn--zz.example',
+      'a..b',
+      'foo.123',
+      'foo.0x1f',
+      '0x1f',
+      '-a.com',
+      'a-',
+      'UPPER.com',
+      '[::1]',
+      'user@host',
+      '',
+    ]
+    const ports = ['', ':', ':0', ':80', ':443', ':8080', ':65535', ':65536', ':09000', ':99999']
+    const paths = ['', '/', '/a/b', '/../x', '/%zz', '/a b']
+    const queries = ['', '?isSecure=true', '?isSecure=false', '?isSecure=1', '?x=1&isSecure=true']
+    const outcome = (parse: (url: string) => unknown, url: string) => {
+      try {
+        return parse(url)
+      } catch (err) {
+        return (err as Error).message
+      }
+    }
+    let compared = 0
+    for (const scheme of schemes)
+      for (const host of hosts)
+        for (const port of ports)
+          for (const path of paths)
+            for (const query of queries) {
+              const url = `${scheme}://${host}${port}${path}${query}`
+              expect(outcome(parseEndpoint, url), url).toEqual(outcome(parseWithUrl, url))
+              compared++
+            }
+    expect(compared).toBe(63_000)
   })
 
   it('endpointFor picks the first endpoint of a scheme', () => {
