@@ -113,11 +113,18 @@ export class OriginLog {
     this.pending = merged
   }
 
-  /** Stores `claim` as the current claim of its id, replacing `previous` if any. */
-  put(claim: Claim, previous: Claim | undefined, receivedAt: () => number): void {
+  /**
+   * Stores `claim` as the current claim of its id, replacing `previous` if any. `grows` is the
+   * change in estimated bytes, when the caller has it already (the replica's quota check).
+   */
+  put(
+    claim: Claim,
+    previous: Claim | undefined,
+    receivedAt: () => number,
+    grows = estimateClaimBytes(claim) - (previous === undefined ? 0 : estimateClaimBytes(previous)),
+  ): void {
     this.byId.set(claim.id, claim)
-    this.bytes +=
-      estimateClaimBytes(claim) - (previous === undefined ? 0 : estimateClaimBytes(previous))
+    this.bytes += grows
     const order = this.order
     if (order.length > 0 && order[order.length - 1]!.seq > claim.seq) this.sorted = false
     order.push(claim)

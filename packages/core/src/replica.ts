@@ -113,11 +113,14 @@ export function createReplica(init: ReplicaInit): Replica {
       if (previous === undefined) {
         if (claim.seq <= knownUpTo || log.knows(claim.seq)) continue
       } else if (claim.seq <= previous.seq) continue
-      if (overLimit(log, claim, previous)) {
+      // Estimated once: the quota and the log's byte count both need it.
+      const grows =
+        estimateClaimBytes(claim) - (previous === undefined ? 0 : estimateClaimBytes(previous))
+      if (overLimit(log, claim, previous, grows)) {
         overQuota++
         continue
       }
-      log.put(claim, previous, receivedAt)
+      log.put(claim, previous, receivedAt, grows)
       index.put(claim, previous)
       if (previous === undefined) size++
       changed.add(claim.id)
@@ -128,13 +131,16 @@ export function createReplica(init: ReplicaInit): Replica {
 
   /**
    * The quota: a new key past `quota.claims`, or a claim that takes the origin past
-   * `quota.bytes`, is refused. A tombstone replacing a stored claim never is (it only shrinks).
+   * `quota.bytes` (it `grows` the origin's estimated bytes by that much), is refused. A tombstone replacing a stored claim never is (it only shrinks).
    */
-  function overLimit(log: OriginLog, claim: Claim, previous: Claim | undefined): boolean {
+  function overLimit(
+    log: OriginLog,
+    claim: Claim,
+    previous: Claim | undefined,
+    grows: number,
+  ): boolean {
     if (previous !== undefined && claim.instance === null) return false
     if (previous === undefined && log.byId.size >= quota.claims) return true
-    const grows =
-      estimateClaimBytes(claim) - (previous === undefined ? 0 : estimateClaimBytes(previous))
     return grows > 0 && log.bytes + grows > quota.bytes
   }
 
