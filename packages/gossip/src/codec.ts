@@ -12,7 +12,15 @@ import { recordMessageToWire } from './swim-wire.js'
  * (lossy) numbers, which the schema then rejects as unsafe.
  */
 const packr = new Packr({ useRecords: false, moreTypes: false, variableMapSize: true })
-const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number' })
+// `copyBuffers`: binary values (signatures) are copied out, so a stored claim never pins the
+// buffer it arrived in (a 100k-instance join kept all 32 MB of its sync frames alive through
+// 64-byte signatures), and a frame may be decoded from a buffer that is then reused.
+const unpackr = new Unpackr({
+  useRecords: false,
+  mapsAsObjects: true,
+  int64AsType: 'number',
+  copyBuffers: true,
+})
 
 /**
  * A claim as it travels inside a DELTA or a sync part: the envelope already names its origin
