@@ -356,16 +356,21 @@ export class MembershipSim {
     this.flush(to)
   }
 
-  /** Runs every event up to `until` (absolute ms). */
-  runUntil(until: number): void {
+  /**
+   * Runs every event up to `until` (absolute ms), or until `done()` holds after one of them;
+   * whether it did.
+   */
+  runUntil(until: number, done?: () => boolean): boolean {
     for (;;) {
       const next = this.queue.peek()
       if (next === undefined || next.time > until) break
       this.queue.pop()
       this.time = Math.max(this.time, next.time)
       this.deliver(next)
+      if (done?.() === true) return true
     }
     this.time = Math.max(this.time, until)
+    return false
   }
 
   run(ms: number): void {
@@ -463,18 +468,8 @@ export class MembershipSim {
   /** Runs until `done()` (checked after every event) or `ms` passed; the time it took. */
   runUntilEvent(ms: number, done: () => boolean): number | undefined {
     const start = this.time
-    const until = start + ms
     if (done()) return 0
-    for (;;) {
-      const next = this.queue.peek()
-      if (next === undefined || next.time > until) break
-      this.queue.pop()
-      this.time = Math.max(this.time, next.time)
-      this.deliver(next)
-      if (done()) return this.time - start
-    }
-    this.time = Math.max(this.time, until)
-    return undefined
+    return this.runUntil(start + ms, done) ? this.time - start : undefined
   }
 
   everyoneSees(member: number, state: MemberState): boolean {
