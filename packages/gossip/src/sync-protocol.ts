@@ -398,8 +398,10 @@ export function createSyncProtocol(
           parts,
         }))
         sent += claimCount(reply.parts)
-        // What we will hold once the ACK is applied, from its parts' own declarations.
-        const next = withParts(replica.digest(), ack.parts, self)
+        // What we hold (every earlier ACK applied), and what we will hold once this one is,
+        // from its parts' own declarations.
+        const ours = replica.digest()
+        const next = withParts(ours, ack.parts, self)
         const progressed = ack.parts.length > 0 || reply.parts.length > 0 || overstated
         const moreForUs = behind(
           next,
@@ -409,11 +411,13 @@ export function createSyncProtocol(
         let more =
           rounds < maxRounds && progressed && (moreForUs || stillAhead(theirs, reply.parts))
         // Neither digest moved over the last round: what we exchange is not being applied
-        // (a bug or a hostile peer). Stop rather than resend the same megabytes.
-        if (previous !== undefined && sameDigest(next, previous.ours)) {
+        // (a bug or a hostile peer). Stop rather than resend the same megabytes. What we hold,
+        // not what we said: a part that never applies makes the SYNs alternate between
+        // claiming it and not, which would never look the same two rounds running.
+        if (previous !== undefined && sameDigest(ours, previous.ours)) {
           if (sameDigest(theirs, previous.theirs)) more = false
         }
-        previous = { ours: next, theirs }
+        previous = { ours, theirs }
         if (!more) {
           // The last round: apply, then reply, in that order (leave() relies on the ACK2 of
           // its barrier session going out after what arrived before it).
