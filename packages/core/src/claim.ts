@@ -75,7 +75,12 @@ function validateVector(value: unknown): VersionVector {
         `keys must be node ids (alphanumeric, at most ${MAX_NODE_ID_LENGTH} characters)`,
       )
     }
-    const counter = positiveInteger(`claim.vv.${key}`, value[key])
+    const raw = value[key]
+    // The field's name is built only when the value is bad (this runs for every claim received).
+    const counter =
+      typeof raw === 'number' && Number.isSafeInteger(raw) && raw >= 1
+        ? raw
+        : positiveInteger(`claim.vv.${key}`, raw)
     if (counter > MAX_VECTOR_COUNTER) {
       throw new ValidationError(`claim.vv.${key}`, `must be at most ${MAX_VECTOR_COUNTER}`)
     }
