@@ -282,8 +282,12 @@ export async function createAgent(options: AgentOptions = {}): Promise<Grapevine
     },
     stats(): AgentStats {
       running()
-      const peers: Record<MemberState, number> = { alive: 0, suspect: 0, dead: 0, left: 0 }
-      for (const member of gossip.members()) peers[member.state]++
+      // This node is alive; the others are counted from membership directly: `members()` also
+      // looks up this node's addresses in libp2p, which made a poll of stats() cost ~0.5 ms.
+      const peers: Record<MemberState, number> = { alive: 1, suspect: 0, dead: 0, left: 0 }
+      for (const member of gossip.membership.members()) {
+        if (member.id !== host.peerId) peers[member.state]++
+      }
       return {
         claims: registry.replica.size,
         instances: registry.instanceCount,
