@@ -1,14 +1,15 @@
 import type { MemberState } from './agent-api.js'
 import { Awareness } from './awareness.js'
 import { memberRecordBytes } from './member-record-bytes.js'
-import type {
-  AliveRecord,
-  MemberFact,
-  MemberRecord,
-  SwimMessage,
-  SwimOutgoing,
-  SwimTimings,
-  UnsignedMemberRecord,
+import {
+  type AliveRecord,
+  approximateRecordBytes,
+  type MemberFact,
+  type MemberRecord,
+  type SwimMessage,
+  type SwimOutgoing,
+  type SwimTimings,
+  type UnsignedMemberRecord,
 } from './membership-types.js'
 import { RetransmitQueue, retransmitLimit } from './retransmit-queue.js'
 import type { Signer } from './signing.js'
@@ -58,6 +59,11 @@ export interface SwimInit {
   readonly purgeAfter: number
   /** Most records piggybacked on one message. @default 8 */
   readonly maxPiggyback?: number
+  /**
+   * Most bytes of records piggybacked on one message, as `approximateRecordBytes` counts
+   * them: the driver sets it so that a probe fits one datagram. @default unbounded
+   */
+  readonly maxPiggybackBytes?: number
   /**
    * Members every node starts with, shared read-only between state machines: lets a
    * simulation run 10,000 nodes without 10,000² member entries. Entries are materialized
@@ -175,6 +181,10 @@ function gcd(a: number, b: number): number {
 export function createSwim(init: SwimInit): Swim {
   const { self, gen, timings, signer, cluster, now, random } = init
   const maxPiggyback = init.maxPiggyback ?? 8
+  const piggybackBudget =
+    init.maxPiggybackBytes === undefined
+      ? undefined
+      : { bytes: init.maxPiggybackBytes, sizeOf: approximateRecordBytes }
   const awareness = new Awareness(timings.awarenessMax)
   const queue = new RetransmitQueue<MemberRecord>()
   const entries = new Map<string, Entry>()
@@ -193,7 +203,8 @@ export function createSwim(init: SwimInit): Swim {
   let incarnation = 0
   let leaving = false
   let started = false
-  let seq = 0
+  // A random start: an ACK recorded before a restart must not answer a probe after it.
+  let seq = Math.floor(random() * 2 ** 31)
   let ownAlive = signAlive(init.addrs)
   let nextProbeAt = 0
   let nextPushPullAt = 0
@@ -262,7 +273,17 @@ export function createSwim(init: SwimInit): Swim {
     const about = entry(to)
     const first = about !== undefined && (about.state === 'suspect' || about.state === 'dead')
     const records = first ? [about.record] : []
-    return records.concat(queue.take(maxPiggyback - records.length, limit(), (key) => key === to))
+    const budget =
+      piggybackBudget === undefined
+        ? undefined
+        : {
+            ...piggybackBudget,
+            bytes:
+              piggybackBudget.bytes - records.reduce((n, r) => n + approximateRecordBytes(r), 0),
+          }
+    return records.concat(
+      queue.take(maxPiggyback - records.length, limit(), (key) => key === to, budget),
+    )
   }
 
   function setState(e: Entry, state: MemberState, record: MemberRecord): void {
