@@ -1,4 +1,4 @@
-import type { MemberFact, MemberRecord, MemberState } from '@grapevine/core'
+import type { MemberFact, MemberRecord, MemberView } from '@grapevine/core'
 
 /**
  * The seam between the network and membership: who is in the cluster and in what state.
@@ -7,18 +7,12 @@ import type { MemberFact, MemberRecord, MemberState } from '@grapevine/core'
  * `swim-membership.ts`).
  */
 
-export interface MemberInfo {
-  readonly id: string
-  readonly state: MemberState
-  readonly gen: number
-  readonly incarnation: number
-  /** The member's node name. */
-  readonly name: string
-  /** Multiaddrs the member announced in its ALIVE. */
-  readonly addrs: readonly string[]
-  /** When this node saw it enter its state (monotonic ms). */
-  readonly since: number
-}
+/**
+ * A member as this node sees it: core's view of the SWIM state machine's entry, unchanged.
+ * `name` is the member's node name and `addrs` the multiaddrs it announced in its ALIVE;
+ * `since` is when this node saw it enter its state (monotonic ms).
+ */
+export type MemberInfo = MemberView
 
 /** Events of a membership, by name. */
 export interface MembershipEvents {

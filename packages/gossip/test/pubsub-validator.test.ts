@@ -1,17 +1,22 @@
-import { type AliveRecord, createRegistryNode, memberRecordBytes, PROFILES } from '@grapevine/core'
+import { createRegistryNode, PROFILES } from '@grapevine/core'
 import { waitFor } from '@grapevine/core/testing'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   clusterTopic,
-  createHost,
-  createRecordSigner,
   encodePubsubMessage,
   type Host,
   MessageType,
   PROTOCOL_VERSION,
 } from '../src/index.js'
-import { service, startNode, stopAll, type TestNode } from './helpers.js'
+import {
+  bareHost,
+  service,
+  signedAlive,
+  startNode,
+  stopAfterEach,
+  type TestNode,
+} from './helpers.js'
 
 /**
  * A raw host that speaks gossipsub on the cluster topic but is not a Grapevine node: it
@@ -20,7 +25,7 @@ import { service, startNode, stopAll, type TestNode } from './helpers.js'
 async function rogue(
   target: TestNode,
 ): Promise<{ host: Host; publish(bytes: Uint8Array): Promise<void> }> {
-  const host = await createHost({ cluster: 'test', listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false })
+  const host = await bareHost()
   await host.start()
   const topic = clusterTopic('test')
   const pubsub = host.libp2p.services.pubsub
@@ -39,36 +44,15 @@ async function rogue(
   }
 }
 
-/** A correctly signed ALIVE of `host`, as its own membership would publish it. */
-function aliveOf(host: Host): AliveRecord {
-  const unsigned = {
-    kind: 'alive',
-    id: host.peerId,
-    gen: 1,
-    incarnation: 0,
-    name: 'rogue',
-    addrs: [],
-  } as const
-  const sig = createRecordSigner(host.privateKey).sign(memberRecordBytes('test', unsigned))
-  return { ...unsigned, sig }
-}
-
 describe('pubsub topic validator', () => {
-  let nodes: TestNode[] = []
-  let hosts: Host[] = []
-  afterEach(async () => {
-    await Promise.all(hosts.map((host) => host.stop()))
-    await stopAll(nodes)
-    nodes = []
-    hosts = []
-  })
+  const running = stopAfterEach()
 
   it('rejects a message whose signer is not its origin, and counts it', async () => {
     const a = await startNode({ timings: { syncInterval: 1_000 } })
     const b = await startNode({ bootstrap: [a], timings: { syncInterval: 1_000 } })
-    nodes = [a, b]
+    running.nodes.push(a, b)
     const evil = await rogue(a)
-    hosts = [evil.host]
+    running.hosts.push(evil.host)
     await waitFor('A hears B', () => a.node.membership.member(b.id)?.state === 'alive', {
       timeoutMs: 5_000,
     })
@@ -140,9 +124,9 @@ describe('pubsub topic validator', () => {
 
   it('drops and counts undecodable and malformed messages, and keeps working', async () => {
     const a = await startNode()
-    nodes = [a]
+    running.nodes.push(a)
     const evil = await rogue(a)
-    hosts = [evil.host]
+    running.hosts.push(evil.host)
 
     await evil.publish(new Uint8Array([0xc1, 0xff, 0x00, 0x13]))
     await evil.publish(new TextEncoder().encode('{"v":1,"t":2}'))
@@ -150,7 +134,7 @@ describe('pubsub topic validator', () => {
       encodePubsubMessage({
         v: PROTOCOL_VERSION,
         t: MessageType.ALIVE,
-        record: { ...aliveOf(evil.host), addrs: ['not a multiaddr'] },
+        record: { ...signedAlive(evil.host, 'rogue'), addrs: ['not a multiaddr'] },
       }),
     )
     await waitFor(
@@ -167,7 +151,7 @@ describe('pubsub topic validator', () => {
     const forged = encodePubsubMessage({
       v: PROTOCOL_VERSION,
       t: MessageType.ALIVE,
-      record: { ...aliveOf(evil.host), sig: new Uint8Array(64) },
+      record: { ...signedAlive(evil.host, 'rogue'), sig: new Uint8Array(64) },
     })
     await waitFor(
       'A counts a signature drop',
@@ -183,7 +167,7 @@ describe('pubsub topic validator', () => {
     const alive = encodePubsubMessage({
       v: PROTOCOL_VERSION,
       t: MessageType.ALIVE,
-      record: aliveOf(evil.host),
+      record: signedAlive(evil.host, 'rogue'),
     })
     await waitFor(
       'A admits the rogue by its own signed ALIVE',

@@ -1,11 +1,10 @@
-import { createRegistryNode, PROFILES, type RegistryNode } from '@grapevine/core'
+import type { RegistryNode } from '@grapevine/core'
 import { waitFor, within } from '@grapevine/core/testing'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { lpStream } from 'it-length-prefixed-stream'
 import { Packr } from 'msgpackr'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
-  createHost,
   encodeSyncFrame,
   type Host,
   MessageType,
@@ -14,7 +13,14 @@ import {
 } from '../src/index.js'
 import { createNetworkCounters } from '../src/network-stats.js'
 import { createSyncProtocol, type SyncProtocol } from '../src/sync-protocol.js'
-import { service, startNode, stopAll, type TestNode } from './helpers.js'
+import {
+  bareHost,
+  bareRegistry,
+  service,
+  startNode,
+  stopAfterEach,
+  type TestNode,
+} from './helpers.js'
 
 /** A bare host with a registry and the sync protocol, no pubsub channel: sync alone. */
 async function syncOnly(budgetBytes: number): Promise<{
@@ -22,13 +28,8 @@ async function syncOnly(budgetBytes: number): Promise<{
   registry: RegistryNode
   protocol: SyncProtocol
 }> {
-  const host = await createHost({ cluster: 'test', listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false })
-  const registry = createRegistryNode({
-    nodeId: host.peerId,
-    gen: 1,
-    now: () => performance.now(),
-    timings: PROFILES.lan,
-  })
+  const host = await bareHost()
+  const registry = bareRegistry(host)
   const counters = createNetworkCounters(host.log)
   const protocol = createSyncProtocol(
     { cluster: 'test', budgetBytes },
@@ -44,21 +45,14 @@ function publishMany(node: TestNode, name: string, count: number): void {
 }
 
 describe('sync protocol', () => {
-  let nodes: TestNode[] = []
-  let hosts: Host[] = []
-  afterEach(async () => {
-    await Promise.all(hosts.map((host) => host.stop()))
-    await stopAll(nodes)
-    nodes = []
-    hosts = []
-  })
+  const running = stopAfterEach()
 
   it('brings a fresh node up to date in several budget-bound rounds, both ways', async () => {
     const a = await startNode({ gossip: { sync: { budgetBytes: 4_096 } } })
-    nodes = [a]
+    running.nodes.push(a)
     publishMany(a, 'bulk', 300)
     const fresh = await syncOnly(4_096)
-    hosts = [fresh.host]
+    running.hosts.push(fresh.host)
     // The fresh node has writes of its own that A lacks: ACK2 carries them back.
     for (let i = 0; i < 40; i++) fresh.registry.register(service('reverse', i))
 
@@ -83,11 +77,11 @@ describe('sync protocol', () => {
 
   it('a late joiner is caught up when ready resolves', async () => {
     const a = await startNode()
-    nodes = [a]
+    running.nodes.push(a)
     publishMany(a, 'catalog', 500)
     const start = performance.now()
     const b = await startNode({ bootstrap: [a] })
-    nodes.push(b)
+    running.nodes.push(b)
     await within(b.node.ready, 'B ready', 5_000)
     console.log(
       `late joiner ready with 500 instances after ${(performance.now() - start).toFixed(0)} ms`,
@@ -97,10 +91,10 @@ describe('sync protocol', () => {
 
   it('drops garbage frames, a wrong cluster and a silent peer, counts them, keeps serving', async () => {
     const a = await startNode({ gossip: { sync: { timeout: 300 } } })
-    nodes = [a]
+    running.nodes.push(a)
     a.node.publish(a.registry.register(service('kept', 1)).delta)
-    const raw = await createHost({ cluster: 'test', listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false })
-    hosts = [raw]
+    const raw = await bareHost()
+    running.hosts.push(raw)
     await raw.start()
     await raw.dial(a.address)
     const target = peerIdFromString(a.id)
@@ -146,7 +140,7 @@ describe('sync protocol', () => {
 
     // Still serving: a real node syncs with it and gets its instance.
     const b = await startNode({ bootstrap: [a] })
-    nodes.push(b)
+    running.nodes.push(b)
     await within(b.node.ready, 'B ready', 5_000)
     await waitFor('B gets A’s instance', () => b.registry.getService('kept').length === 1, {
       timeoutMs: 5_000,
@@ -160,9 +154,9 @@ describe('sync protocol', () => {
     // The attack itself, not a wait for a condition: each reply comes just inside the
     // responder's read timeout, so only the session deadline can end the session.
     const answerLate = () => new Promise((resolve) => setTimeout(resolve, readTimeout * 0.625))
-    nodes = [a]
-    const raw = await createHost({ cluster: 'test', listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false })
-    hosts = [raw]
+    running.nodes.push(a)
+    const raw = await bareHost()
+    running.hosts.push(raw)
     await raw.start()
     await raw.dial(a.address)
     const stream = await raw.libp2p.dialProtocol(peerIdFromString(a.id), SYNC_PROTOCOL)
@@ -197,7 +191,7 @@ describe('sync protocol', () => {
   it('sync repairs what pubsub lost: a write made while the peer was unreachable', async () => {
     const a = await startNode({ timings: { syncInterval: 500 } })
     const b = await startNode({ bootstrap: [a], timings: { syncInterval: 500 } })
-    nodes = [a, b]
+    running.nodes.push(a, b)
     await within(Promise.all([a.node.ready, b.node.ready]), 'ready', 5_000)
     // Written to the registry but never published: only anti-entropy can carry it.
     a.registry.register(service('silent', 1))

@@ -1,19 +1,17 @@
-import { type AliveRecord, createRegistryNode, memberRecordBytes, PROFILES } from '@grapevine/core'
 import { waitFor } from '@grapevine/core/testing'
-import { afterEach, describe, expect, it } from 'vitest'
-import {
-  clusterTopic,
-  createHost,
-  createRecordSigner,
-  encodePubsubMessage,
-  type Host,
-  MessageType,
-  PROTOCOL_VERSION,
-} from '../src/index.js'
+import { describe, expect, it } from 'vitest'
+import { clusterTopic, encodePubsubMessage, MessageType, PROTOCOL_VERSION } from '../src/index.js'
 import { createNetworkCounters } from '../src/network-stats.js'
 import { createPubsubChannel } from '../src/pubsub-channel.js'
 import { createRawPeer, encodeTopicRpc, type RawPeer } from '../src/testing/index.js'
-import { startNode, stopAll, type TestNode } from './helpers.js'
+import {
+  bareHost,
+  bareRegistry,
+  signedAlive,
+  startNode,
+  stopAfterEach,
+  type TestNode,
+} from './helpers.js'
 
 /**
  * Gossipsub scoring and the per-peer rate limit, against a peer that floods (issue 9, finding
@@ -66,37 +64,18 @@ async function flooder(node: Pick<TestNode, 'id' | 'address'>) {
 }
 
 function aliveOf(peer: RawPeer): Uint8Array {
-  const unsigned = {
-    kind: 'alive',
-    id: peer.peerId,
-    gen: 1,
-    incarnation: 0,
-    name: 'flooder',
-    addrs: [],
-  } as const
-  const sig = createRecordSigner(peer.privateKey).sign(memberRecordBytes('test', unsigned))
-  const record: AliveRecord = { ...unsigned, sig }
+  const record = signedAlive(peer, 'flooder')
   return encodePubsubMessage({ v: PROTOCOL_VERSION, t: MessageType.ALIVE, record })
 }
 
 describe('topic scoring and rate limit cut a flooding peer (finding 6)', () => {
-  let nodes: TestNode[] = []
-  let peers: RawPeer[] = []
-  let hosts: Host[] = []
-  afterEach(async () => {
-    await Promise.all(peers.map((peer) => peer.stop()))
-    await Promise.all(hosts.map((host) => host.stop()))
-    hosts = []
-    await stopAll(nodes)
-    nodes = []
-    peers = []
-  })
+  const running = stopAfterEach()
 
   it('three invalid messages graylist the sender: its next RPCs are refused unread', async () => {
     const a = await startNode()
-    nodes = [a]
+    running.nodes.push(a)
     const evil = await flooder(a)
-    peers = [evil.peer]
+    running.hosts.push(evil.peer)
     const refused = refusedRpcs(a, evil.peer.peerId)
     const garbage = Array.from({ length: 3 }, (_, i) => new Uint8Array([0xc1, i]))
     await evil.send(garbage)
@@ -111,18 +90,9 @@ describe('topic scoring and rate limit cut a flooding peer (finding 6)', () => {
 
   it('a peer publishing its own valid messages past its rate is penalised and cut', async () => {
     // The pubsub channel alone, with a rate of 1/s and a burst of 10 (defaults: 500/s, 2,000).
-    const host = await createHost({
-      cluster: 'test',
-      listen: ['/ip4/127.0.0.1/tcp/0'],
-      mdns: false,
-    })
-    hosts = [host]
-    const registry = createRegistryNode({
-      nodeId: host.peerId,
-      gen: 1,
-      now: () => performance.now(),
-      timings: PROFILES.lan,
-    })
+    const host = await bareHost()
+    running.hosts.push(host)
+    const registry = bareRegistry(host)
     const counters = createNetworkCounters(host.log)
     const channel = createPubsubChannel(
       { cluster: 'test', rateLimit: { perSecond: 1, burst: 10 } },
@@ -132,7 +102,7 @@ describe('topic scoring and rate limit cut a flooding peer (finding 6)', () => {
     channel.start()
     const a = { id: host.peerId, address: host.addresses()[0]!, host }
     const evil = await flooder(a)
-    peers = [evil.peer]
+    running.hosts.push(evil.peer)
     const refused = refusedRpcs(a, evil.peer.peerId)
     // Valid, correctly signed ALIVEs of its own, far past its burst.
     const alive = aliveOf(evil.peer)

@@ -193,25 +193,34 @@ export async function failures(ctx: BenchContext, spec: FailureSpec): Promise<Fa
     await registerAll([host], measure)
   }
 
-  async function run(signal: 'SIGKILL' | 'SIGSTOP', runs: number, firstVictim: number) {
+  /**
+   * The figures of a series of runs: each `signal()` signals a victim and waits until every
+   * observer hid each of its instances, timing each observer from the signal.
+   */
+  function goneSeries() {
     const everywhere: { t0: number; ms: number }[] = []
     const perObserver: number[] = []
     const first: number[] = []
     const causes: Record<string, number> = {}
     let incomplete = 0
-    for (let r = 0; r < runs; r++) {
-      const slot = 1 + ((firstVictim + r) % (spec.nodes - 1))
-      const victim = slots[slot]!
-      const victimIds = owned.get(victim)!
-      const observers = keysOf(live().filter((host) => host !== victim))
-      const t0 = wallNow()
-      const signalled = victim.signal(signal)
-      const gone = await ctx.log.waitFor(
-        () => ctx.log.deletedEverywhere(victimIds, observers),
-        GONE_DEADLINE_MS,
-      )
-      await signalled
-      if (gone) {
+    return {
+      async signal(
+        victim: AgentHost,
+        signal: 'SIGKILL' | 'SIGSTOP',
+        victimIds: readonly string[],
+        observers: readonly string[],
+      ): Promise<void> {
+        const t0 = wallNow()
+        const signalled = victim.signal(signal)
+        const gone = await ctx.log.waitFor(
+          () => ctx.log.deletedEverywhere(victimIds, observers),
+          GONE_DEADLINE_MS,
+        )
+        await signalled
+        if (!gone) {
+          incomplete++
+          return
+        }
         const times = observers.map((key) =>
           Math.max(
             ...victimIds.map((id) => {
@@ -224,9 +233,31 @@ export async function failures(ctx: BenchContext, spec: FailureSpec): Promise<Fa
         everywhere.push({ t0, ms: Math.max(...times) })
         first.push(Math.min(...times))
         perObserver.push(...times)
-      } else {
-        incomplete++
-      }
+      },
+      async figures(runs: number): Promise<FailureRuns> {
+        await sleep(250) // the CPU sampler passes the last run
+        return {
+          runs,
+          everywhere: contended(
+            everywhere.map(({ t0, ms }) => ({ ms, cpu: ctx.cpu.between(t0, t0 + ms) })),
+          ),
+          perObserver: summarize(perObserver),
+          first: summarize(first),
+          incomplete,
+          causes,
+        }
+      },
+    }
+  }
+
+  async function run(signal: 'SIGKILL' | 'SIGSTOP', runs: number, firstVictim: number) {
+    const series = goneSeries()
+    for (let r = 0; r < runs; r++) {
+      const slot = 1 + ((firstVictim + r) % (spec.nodes - 1))
+      const victim = slots[slot]!
+      const victimIds = owned.get(victim)!
+      const observers = keysOf(live().filter((host) => host !== victim))
+      await series.signal(victim, signal, victimIds, observers)
       if (signal === 'SIGSTOP') {
         const t1 = wallNow()
         await victim.signal('SIGCONT')
@@ -259,26 +290,12 @@ export async function failures(ctx: BenchContext, spec: FailureSpec): Promise<Fa
       await replace(slot, true)
       await converge()
     }
-    await sleep(250) // the CPU sampler passes the last run
-    return {
-      runs,
-      everywhere: contended(
-        everywhere.map(({ t0, ms }) => ({ ms, cpu: ctx.cpu.between(t0, t0 + ms) })),
-      ),
-      perObserver: summarize(perObserver),
-      first: summarize(first),
-      incomplete,
-      causes,
-    }
+    return series.figures(runs)
   }
 
   /** A node joins (an extra slot), registers, and is SIGKILLed 1 s after it was ready. */
   async function runFresh(runs: number) {
-    const everywhere: { t0: number; ms: number }[] = []
-    const perObserver: number[] = []
-    const first: number[] = []
-    const causes: Record<string, number> = {}
-    let incomplete = 0
+    const series = goneSeries()
     for (let r = 0; r < runs; r++) {
       const slot = spec.nodes
       const host = await ctx.spawn(`fail-fresh-g${++generation}`)
@@ -291,44 +308,12 @@ export async function failures(ctx: BenchContext, spec: FailureSpec): Promise<Fa
       const victimIds = owned.get(host)!
       await sleep(Math.max(0, readyAt + 1_000 - wallNow()))
       const observers = keysOf(live().filter((other) => other !== host))
-      const t0 = wallNow()
-      const signalled = host.signal('SIGKILL')
-      const gone = await ctx.log.waitFor(
-        () => ctx.log.deletedEverywhere(victimIds, observers),
-        GONE_DEADLINE_MS,
-      )
-      await signalled
-      if (gone) {
-        const times = observers.map((key) =>
-          Math.max(
-            ...victimIds.map((id) => {
-              const sighting = ctx.log.deletes.get(id)!.get(key)!
-              causes[sighting.cause] = (causes[sighting.cause] ?? 0) + 1
-              return sighting.t - t0
-            }),
-          ),
-        )
-        everywhere.push({ t0, ms: Math.max(...times) })
-        first.push(Math.min(...times))
-        perObserver.push(...times)
-      } else {
-        incomplete++
-      }
+      await series.signal(host, 'SIGKILL', victimIds, observers)
       owned.delete(host)
       slots.length = spec.nodes
       await sleep(1_000)
     }
-    await sleep(250)
-    return {
-      runs,
-      everywhere: contended(
-        everywhere.map(({ t0, ms }) => ({ ms, cpu: ctx.cpu.between(t0, t0 + ms) })),
-      ),
-      perObserver: summarize(perObserver),
-      first: summarize(first),
-      incomplete,
-      causes,
-    }
+    return series.figures(runs)
   }
 
   /** Two busy loops on the machine's cores; counts live nodes' instances hidden meanwhile. */

@@ -1,10 +1,7 @@
-import { createAgent } from '@grapevine/agent'
 import { waitFor } from '@grapevine/core/testing'
-import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { resolveConfig } from '../../src/config/resolve-config.js'
-import { type Daemon, startDaemon } from '../../src/daemon/daemon.js'
-import type { ApiAgent } from '../../src/http/agent-extensions.js'
+import type { Daemon } from '../../src/daemon/daemon.js'
+import { startLoopbackDaemon } from '../support/loopback-daemon.js'
 
 /**
  * Requests shaped as the Go and Java Consul clients send them (their routes, JSON bodies and
@@ -13,22 +10,7 @@ import type { ApiAgent } from '../../src/http/agent-extensions.js'
  */
 let daemon: Daemon
 beforeAll(async () => {
-  const { config } = resolveConfig({
-    flags: {
-      cluster: 'dc1',
-      listen: '/ip4/127.0.0.1/tcp/0',
-      mdns: 'false',
-      httpAddr: '127.0.0.1:0',
-      dnsAddr: 'off',
-    },
-    env: {},
-    readFile: () => '',
-  })
-  daemon = await startDaemon(config, {
-    createAgent: (options) => createAgent(options) as Promise<ApiAgent>,
-    logger: pino({ level: 'silent' }),
-    readFile: () => '',
-  })
+  daemon = await startLoopbackDaemon('dc1')
 })
 afterAll(async () => {
   await daemon?.shutdown('test')

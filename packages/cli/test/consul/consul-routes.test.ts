@@ -1,12 +1,9 @@
 import { hostname } from 'node:os'
-import { createAgent } from '@grapevine/agent'
 import { seededRandom, waitFor } from '@grapevine/core/testing'
 import Consul from 'consul'
-import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { resolveConfig } from '../../src/config/resolve-config.js'
-import { type Daemon, startDaemon } from '../../src/daemon/daemon.js'
-import type { ApiAgent } from '../../src/http/agent-extensions.js'
+import type { Daemon } from '../../src/daemon/daemon.js'
+import { startLoopbackDaemon } from '../support/loopback-daemon.js'
 
 /**
  * The Consul routes of one real agent (libp2p on loopback, no peers), driven by the consul npm
@@ -16,22 +13,7 @@ import type { ApiAgent } from '../../src/http/agent-extensions.js'
 let daemon: Daemon
 let consul: Consul
 beforeAll(async () => {
-  const { config } = resolveConfig({
-    flags: {
-      cluster: `consul-unit-${process.pid}`,
-      listen: '/ip4/127.0.0.1/tcp/0',
-      mdns: 'false',
-      httpAddr: '127.0.0.1:0',
-      dnsAddr: 'off',
-    },
-    env: {},
-    readFile: () => '',
-  })
-  daemon = await startDaemon(config, {
-    createAgent: (options) => createAgent(options) as Promise<ApiAgent>,
-    logger: pino({ level: 'silent' }),
-    readFile: () => '',
-  })
+  daemon = await startLoopbackDaemon(`consul-unit-${process.pid}`)
   consul = new Consul({ host: '127.0.0.1', port: Number(new URL(daemon.url).port) })
 })
 afterAll(async () => {

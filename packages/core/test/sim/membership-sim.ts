@@ -53,6 +53,8 @@ export interface SimMemberNode {
   readonly facts: [number, string, MemberState][]
   sent: number
   received: number
+  /** Records this node flooded to the whole cluster (each one n − 1 copies). */
+  flooded: number
 }
 
 type Event =
@@ -60,6 +62,30 @@ type Event =
   | { time: number; kind: 'message'; from: number; to: number; message: SwimMessage }
   | { time: number; kind: 'record'; from: number; to: number; record: MemberRecord }
   | { time: number; kind: 'undeliverable'; from: number; to: number; message: SwimMessage }
+  | Flood
+
+/**
+ * One flooded record on its way to every other node, as a single queue entry that hands out
+ * its copies in time order (`time` is the next copy's). Scheduling n − 1 copies at once made
+ * a crash at 10,000 nodes cost 10⁸ queued events, because every node floods its own DEAD.
+ * The copies' delays are the order statistics of n − 1 uniform draws in
+ * [floodDelay, 2·floodDelay] (the same set of times as independent delays), generated one at
+ * a time; recipients come in a random coprime-stride order, one per flood.
+ */
+interface Flood {
+  time: number
+  readonly kind: 'flood'
+  readonly from: number
+  readonly record: MemberRecord
+  readonly start: number
+  /** Positions of the stride order handed out so far (the sender's own is skipped). */
+  position: number
+  /** Copies scheduled so far, and the last uniform order statistic drawn. */
+  copies: number
+  u: number
+  readonly offset: number
+  readonly stride: number
+}
 
 /** A binary min-heap of events by time. */
 class EventQueue {
@@ -105,6 +131,11 @@ class EventQueue {
 
 const NO_SIG = new Uint8Array(0)
 
+function gcd(a: number, b: number): number {
+  while (b !== 0) [a, b] = [b, a % b]
+  return a
+}
+
 export interface MembershipSimInit {
   size: number
   timings: SwimTimings
@@ -121,6 +152,10 @@ export class MembershipSim {
   private readonly index = new Map<string, number>()
   private readonly random: () => number
   network: NetworkModel
+  /** The member `watch()` follows: each observer's latest state of it, and counts by state. */
+  private watched:
+    | { id: string; states: (MemberState | undefined)[]; counts: Map<string, number> }
+    | undefined
 
   constructor(init: MembershipSimInit) {
     this.random = init.random
@@ -158,11 +193,15 @@ export class MembershipSim {
         facts: [],
         sent: 0,
         received: 0,
+        flooded: 0,
       })
     }
     for (const [i, node] of this.nodes.entries()) {
       node.swim.start()
-      this.flush(i)
+      // The roster stands for every start-up ALIVE having reached every node already: their
+      // flood would change no state (same generation and incarnation) but cost n² deliveries,
+      // 10⁸ events at 10,000 nodes.
+      this.flush(i, roster === undefined)
     }
   }
 
@@ -185,10 +224,13 @@ export class MembershipSim {
   }
 
   /** Sends what node `i` produced and schedules its next tick. */
-  private flush(i: number): void {
+  private flush(i: number, floods = true): void {
     const node = this.nodes[i]!
     const output = node.swim.drain()
-    for (const fact of output.facts) node.facts.push([this.time, fact.id, fact.state])
+    for (const fact of output.facts) {
+      node.facts.push([this.time, fact.id, fact.state])
+      if (fact.id === this.watched?.id) this.noteWatched(i, fact.state)
+    }
     if (!node.crashed) {
       for (const { to, message } of output.messages) {
         const j = this.index.get(to)
@@ -215,14 +257,10 @@ export class MembershipSim {
           message,
         })
       }
-      if (this.network.flood) {
+      if (this.network.flood && floods) {
         for (const record of output.floods) {
-          for (let j = 0; j < this.nodes.length; j++) {
-            if (j === i || this.random() < this.network.loss) continue
-            const time =
-              this.time + this.network.floodDelay + this.random() * this.network.floodDelay
-            this.queue.push({ time, kind: 'record', from: i, to: j, record })
-          }
+          node.flooded++
+          this.startFlood(i, record)
         }
       }
     }
@@ -234,7 +272,63 @@ export class MembershipSim {
     }
   }
 
+  private startFlood(from: number, record: MemberRecord): void {
+    const n = this.nodes.length
+    if (n < 2) return
+    let stride = 1 + Math.floor(this.random() * Math.max(1, n - 1))
+    while (n > 1 && gcd(stride, n) !== 1) stride = (stride % (n - 1)) + 1
+    const flood: Flood = {
+      time: 0,
+      kind: 'flood',
+      from,
+      record,
+      start: this.time,
+      position: 0,
+      copies: 0,
+      u: 0,
+      offset: Math.floor(this.random() * n),
+      stride,
+    }
+    this.advanceFlood(flood)
+  }
+
+  /** Draws the time of `flood`'s next copy and queues it, unless all copies went. */
+  private advanceFlood(flood: Flood): void {
+    const copies = this.nodes.length - 1
+    if (flood.copies >= copies) return
+    // Ascending order statistics of `copies` uniforms: u_k = 1 − (1 − u_{k−1})·V^(1/(m−k+1)).
+    flood.u = 1 - (1 - flood.u) * this.random() ** (1 / (copies - flood.copies))
+    flood.copies++
+    flood.time = flood.start + this.network.floodDelay * (1 + flood.u)
+    this.queue.push(flood)
+  }
+
+  private nextRecipient(flood: Flood): number {
+    const n = this.nodes.length
+    for (;;) {
+      const j = (flood.offset + flood.position * flood.stride) % n
+      flood.position++
+      if (j !== flood.from) return j
+    }
+  }
+
   private deliver(event: Event): void {
+    if (event.kind === 'flood') {
+      const to = this.nextRecipient(event)
+      const lost = this.random() < this.network.loss
+      if (!lost) {
+        const copy = {
+          time: event.time,
+          kind: 'record',
+          from: event.from,
+          to,
+          record: event.record,
+        } as const
+        this.deliver(copy)
+      }
+      this.advanceFlood(event)
+      return
+    }
     if (event.kind === 'tick') {
       const node = this.nodes[event.node]!
       if (node.crashed || node.paused || event.time !== node.scheduledTick) return
@@ -262,16 +356,21 @@ export class MembershipSim {
     this.flush(to)
   }
 
-  /** Runs every event up to `until` (absolute ms). */
-  runUntil(until: number): void {
+  /**
+   * Runs every event up to `until` (absolute ms), or until `done()` holds after one of them;
+   * whether it did.
+   */
+  runUntil(until: number, done?: () => boolean): boolean {
     for (;;) {
       const next = this.queue.peek()
       if (next === undefined || next.time > until) break
       this.queue.pop()
       this.time = Math.max(this.time, next.time)
       this.deliver(next)
+      if (done?.() === true) return true
     }
     this.time = Math.max(this.time, until)
+    return false
   }
 
   run(ms: number): void {
@@ -338,6 +437,39 @@ export class MembershipSim {
     for (let i = 0; i < this.nodes.length; i++)
       if (i !== member && !this.nodes[i]!.crashed) out.push(i)
     return out
+  }
+
+  /**
+   * Follows `member` from now on: `seeing(state)` then counts, in O(1), the observers whose
+   * latest view of it is `state` (for the benchmark's per-event stop checks at 10,000 nodes).
+   */
+  watch(member: number): void {
+    const id = this.nodes[member]!.id
+    const states = this.nodes.map((_, i) => (i === member ? undefined : this.stateAt(i, member)))
+    const counts = new Map<string, number>()
+    for (const state of states)
+      if (state !== undefined) counts.set(state, (counts.get(state) ?? 0) + 1)
+    this.watched = { id, states, counts }
+  }
+
+  private noteWatched(observer: number, state: MemberState): void {
+    const watched = this.watched!
+    const before = watched.states[observer]
+    if (before !== undefined) watched.counts.set(before, watched.counts.get(before)! - 1)
+    watched.states[observer] = state
+    watched.counts.set(state, (watched.counts.get(state) ?? 0) + 1)
+  }
+
+  /** Live observers whose latest view of the watched member is `state`. */
+  seeing(state: MemberState): number {
+    return this.watched?.counts.get(state) ?? 0
+  }
+
+  /** Runs until `done()` (checked after every event) or `ms` passed; the time it took. */
+  runUntilEvent(ms: number, done: () => boolean): number | undefined {
+    const start = this.time
+    if (done()) return 0
+    return this.runUntil(start + ms, done) ? this.time - start : undefined
   }
 
   everyoneSees(member: number, state: MemberState): boolean {
