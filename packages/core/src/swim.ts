@@ -28,7 +28,8 @@ import { Suspicion, suspicionTimeout } from './suspicion.js'
  *   none. No ack by the end of the period: the member is suspected.
  * - A suspicion is a signed SUSPECT record, flooded by the accuser and piggybacked by all.
  *   Its timeout starts at `max` and shrinks with each independent accuser (`suspicion.ts`);
- *   when it runs out the member is DEAD. A member that learns it is suspected (or declared
+ *   when it runs out the member is DEAD, flooded by the first member whose random hold
+ *   (under a period) ends before another's DEAD reached it. A member that learns it is suspected (or declared
  *   dead) refutes with a signed ALIVE of a higher incarnation, which beats both.
  * - Local health (`awareness.ts`): failed probes whose helpers did not NACK, having to
  *   refute, and late ticks raise this node's score; every timeout it applies stretches by
@@ -195,6 +196,7 @@ export function createSwim(init: SwimInit): Swim {
   const probes = new Map<number, Probe>()
   const relays = new Map<number, Relay>()
   const stateSentAt = new Map<string, number>()
+  const heldDeads = new Map<string, { readonly record: MemberRecord; readonly at: number }>()
   let out: SwimOutput = { messages: [], floods: [], facts: [] }
   const sent = counters()
   const received = counters()
@@ -443,6 +445,17 @@ export function createSwim(init: SwimInit): Swim {
   }
 
   function learn(record: MemberRecord): void {
+    if (record.kind === 'dead') {
+      // Someone else's DEAD of the same life is out: ours need not be flooded too.
+      const held = heldDeads.get(record.id)
+      if (
+        held !== undefined &&
+        held.record.gen === record.gen &&
+        held.record.incarnation <= record.incarnation
+      ) {
+        heldDeads.delete(record.id)
+      }
+    }
     if (apply(record)) disseminate(record, false)
   }
 
@@ -465,7 +478,13 @@ export function createSwim(init: SwimInit): Swim {
       incarnation: e.incarnation,
       from: self,
     })
-    if (apply(record)) disseminate(record, true)
+    if (!apply(record)) return
+    // Flooded suspicions start every member's timer within milliseconds of each other, so
+    // all n would flood a DEAD at once: n² copies per crash. Each holds its flood for a
+    // random part of a period and drops it if another member's DEAD arrives first; the
+    // first flood still goes out within a fraction of a period, and piggyback carries ours.
+    disseminate(record, false)
+    heldDeads.set(e.id, { record, at: now() + random() * timings.probeInterval })
   }
 
   // --- probing ------------------------------------------------------------------------------
@@ -687,6 +706,11 @@ export function createSwim(init: SwimInit): Swim {
       if (late) e.suspicion.postpone(grace)
       else declareDead(e)
     }
+    for (const [id, held] of heldDeads) {
+      if (time < held.at) continue
+      heldDeads.delete(id)
+      if (entries.get(id)?.state === 'dead') out.floods.push(held.record)
+    }
     if (started && !leaving && time >= nextProbeAt) {
       nextProbeAt = time + awareness.scale(timings.probeInterval)
       const target = nextTarget()
@@ -735,6 +759,7 @@ export function createSwim(init: SwimInit): Swim {
       next = Math.min(next, p.directFailed ? p.endDeadline : p.directDeadline)
     }
     for (const relay of relays.values()) next = Math.min(next, relay.deadline)
+    for (const held of heldDeads.values()) next = Math.min(next, held.at)
     for (const id of suspects) {
       const deadline = entries.get(id)?.suspicion?.deadline
       if (deadline !== undefined) next = Math.min(next, deadline)
