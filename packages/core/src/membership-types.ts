@@ -55,6 +55,19 @@ export function signerOf(record: MemberRecord): string {
   return record.kind === 'suspect' || record.kind === 'dead' ? record.from : record.id
 }
 
+/**
+ * About how many bytes `record` takes on the wire (msgpack, field names included), a little
+ * over rather than under: what the piggyback budget counts (`SwimInit.maxPiggybackBytes`).
+ */
+export function approximateRecordBytes(record: MemberRecord): number {
+  const base = 40 + record.id.length + record.sig.byteLength
+  if (record.kind === 'alive') {
+    return base + 12 + record.name.length + record.addrs.reduce((n, a) => n + a.length + 3, 0)
+  }
+  if (record.kind === 'suspect' || record.kind === 'dead') return base + 8 + record.from.length
+  return base
+}
+
 /** Messages of the probe protocol; each piggybacks a few records (`updates`). */
 export type SwimMessage =
   /** Are you alive? `target` is who the sender means (a stale address may reach another node). */

@@ -39,14 +39,27 @@ export class RetransmitQueue<T> {
 
   /**
    * Up to `max` items to piggyback, least-transmitted (then newest) first; each taken counts
-   * as one transmit and is dropped once sent `limit` times.
+   * as one transmit and is dropped once sent `limit` times. With a `budget`, items that would
+   * take the total past `budget.bytes` are left for the next message.
    */
-  take(max: number, limit: number, skip?: (key: string) => boolean): T[] {
+  take(
+    max: number,
+    limit: number,
+    skip?: (key: string) => boolean,
+    budget?: { readonly bytes: number; sizeOf(item: T): number },
+  ): T[] {
     if (this.items.size === 0 || max <= 0) return []
     const candidates = [...this.items].filter(([key]) => skip === undefined || !skip(key))
     candidates.sort(([, a], [, b]) => a.transmits - b.transmits || b.order - a.order)
     const out: T[] = []
-    for (const [key, queued] of candidates.slice(0, max)) {
+    let room = budget?.bytes ?? Number.POSITIVE_INFINITY
+    for (const [key, queued] of candidates) {
+      if (out.length >= max) break
+      if (budget !== undefined) {
+        const size = budget.sizeOf(queued.item)
+        if (size > room) continue
+        room -= size
+      }
       out.push(queued.item)
       queued.transmits++
       if (queued.transmits >= limit) this.items.delete(key)

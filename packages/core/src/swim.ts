@@ -1,14 +1,15 @@
 import type { MemberState } from './agent-api.js'
 import { Awareness } from './awareness.js'
 import { memberRecordBytes } from './member-record-bytes.js'
-import type {
-  AliveRecord,
-  MemberFact,
-  MemberRecord,
-  SwimMessage,
-  SwimOutgoing,
-  SwimTimings,
-  UnsignedMemberRecord,
+import {
+  type AliveRecord,
+  approximateRecordBytes,
+  type MemberFact,
+  type MemberRecord,
+  type SwimMessage,
+  type SwimOutgoing,
+  type SwimTimings,
+  type UnsignedMemberRecord,
 } from './membership-types.js'
 import { RetransmitQueue, retransmitLimit } from './retransmit-queue.js'
 import type { Signer } from './signing.js'
@@ -27,7 +28,8 @@ import { Suspicion, suspicionTimeout } from './suspicion.js'
  *   none. No ack by the end of the period: the member is suspected.
  * - A suspicion is a signed SUSPECT record, flooded by the accuser and piggybacked by all.
  *   Its timeout starts at `max` and shrinks with each independent accuser (`suspicion.ts`);
- *   when it runs out the member is DEAD. A member that learns it is suspected (or declared
+ *   when it runs out the member is DEAD, flooded by the first member whose random hold
+ *   (under a period) ends before another's DEAD reached it. A member that learns it is suspected (or declared
  *   dead) refutes with a signed ALIVE of a higher incarnation, which beats both.
  * - Local health (`awareness.ts`): failed probes whose helpers did not NACK, having to
  *   refute, and late ticks raise this node's score; every timeout it applies stretches by
@@ -58,6 +60,11 @@ export interface SwimInit {
   readonly purgeAfter: number
   /** Most records piggybacked on one message. @default 8 */
   readonly maxPiggyback?: number
+  /**
+   * Most bytes of records piggybacked on one message, as `approximateRecordBytes` counts
+   * them: the driver sets it so that a probe fits one datagram. @default unbounded
+   */
+  readonly maxPiggybackBytes?: number
   /**
    * Members every node starts with, shared read-only between state machines: lets a
    * simulation run 10,000 nodes without 10,000² member entries. Entries are materialized
@@ -175,6 +182,10 @@ function gcd(a: number, b: number): number {
 export function createSwim(init: SwimInit): Swim {
   const { self, gen, timings, signer, cluster, now, random } = init
   const maxPiggyback = init.maxPiggyback ?? 8
+  const piggybackBudget =
+    init.maxPiggybackBytes === undefined
+      ? undefined
+      : { bytes: init.maxPiggybackBytes, sizeOf: approximateRecordBytes }
   const awareness = new Awareness(timings.awarenessMax)
   const queue = new RetransmitQueue<MemberRecord>()
   const entries = new Map<string, Entry>()
@@ -185,6 +196,7 @@ export function createSwim(init: SwimInit): Swim {
   const probes = new Map<number, Probe>()
   const relays = new Map<number, Relay>()
   const stateSentAt = new Map<string, number>()
+  const heldDeads = new Map<string, { readonly record: MemberRecord; readonly at: number }>()
   let out: SwimOutput = { messages: [], floods: [], facts: [] }
   const sent = counters()
   const received = counters()
@@ -193,7 +205,8 @@ export function createSwim(init: SwimInit): Swim {
   let incarnation = 0
   let leaving = false
   let started = false
-  let seq = 0
+  // A random start: an ACK recorded before a restart must not answer a probe after it.
+  let seq = Math.floor(random() * 2 ** 31)
   let ownAlive = signAlive(init.addrs)
   let nextProbeAt = 0
   let nextPushPullAt = 0
@@ -262,7 +275,17 @@ export function createSwim(init: SwimInit): Swim {
     const about = entry(to)
     const first = about !== undefined && (about.state === 'suspect' || about.state === 'dead')
     const records = first ? [about.record] : []
-    return records.concat(queue.take(maxPiggyback - records.length, limit(), (key) => key === to))
+    const budget =
+      piggybackBudget === undefined
+        ? undefined
+        : {
+            ...piggybackBudget,
+            bytes:
+              piggybackBudget.bytes - records.reduce((n, r) => n + approximateRecordBytes(r), 0),
+          }
+    return records.concat(
+      queue.take(maxPiggyback - records.length, limit(), (key) => key === to, budget),
+    )
   }
 
   function setState(e: Entry, state: MemberState, record: MemberRecord): void {
@@ -422,6 +445,17 @@ export function createSwim(init: SwimInit): Swim {
   }
 
   function learn(record: MemberRecord): void {
+    if (record.kind === 'dead') {
+      // Someone else's DEAD of the same life is out: ours need not be flooded too.
+      const held = heldDeads.get(record.id)
+      if (
+        held !== undefined &&
+        held.record.gen === record.gen &&
+        held.record.incarnation <= record.incarnation
+      ) {
+        heldDeads.delete(record.id)
+      }
+    }
     if (apply(record)) disseminate(record, false)
   }
 
@@ -444,7 +478,13 @@ export function createSwim(init: SwimInit): Swim {
       incarnation: e.incarnation,
       from: self,
     })
-    if (apply(record)) disseminate(record, true)
+    if (!apply(record)) return
+    // Flooded suspicions start every member's timer within milliseconds of each other, so
+    // all n would flood a DEAD at once: n² copies per crash. Each holds its flood for a
+    // random part of a period and drops it if another member's DEAD arrives first; the
+    // first flood still goes out within a fraction of a period, and piggyback carries ours.
+    disseminate(record, false)
+    heldDeads.set(e.id, { record, at: now() + random() * timings.probeInterval })
   }
 
   // --- probing ------------------------------------------------------------------------------
@@ -666,6 +706,11 @@ export function createSwim(init: SwimInit): Swim {
       if (late) e.suspicion.postpone(grace)
       else declareDead(e)
     }
+    for (const [id, held] of heldDeads) {
+      if (time < held.at) continue
+      heldDeads.delete(id)
+      if (entries.get(id)?.state === 'dead') out.floods.push(held.record)
+    }
     if (started && !leaving && time >= nextProbeAt) {
       nextProbeAt = time + awareness.scale(timings.probeInterval)
       const target = nextTarget()
@@ -714,6 +759,7 @@ export function createSwim(init: SwimInit): Swim {
       next = Math.min(next, p.directFailed ? p.endDeadline : p.directDeadline)
     }
     for (const relay of relays.values()) next = Math.min(next, relay.deadline)
+    for (const held of heldDeads.values()) next = Math.min(next, held.at)
     for (const id of suspects) {
       const deadline = entries.get(id)?.suspicion?.deadline
       if (deadline !== undefined) next = Math.min(next, deadline)

@@ -261,7 +261,29 @@ describe('SWIM state machine', () => {
     clock.time += 1
     a.tick()
     expect(a.member('f')?.state).toBe('dead')
+    // The flood waits for a random part of a period, in case another member's comes first.
+    expect(a.drain().floods).toEqual([])
+    clock.time += T.probeInterval
+    a.tick()
     expect(a.drain().floods).toMatchObject([{ kind: 'dead', id: 'f', from: 'a' }])
+  })
+
+  it('does not flood its DEAD when another member’s DEAD of the same life arrives first', () => {
+    const { clock, get } = machines(['a', 'b', 'c', 'd', 'e', 'f'])
+    const a = get('a')
+    a.start()
+    for (const from of ['b', 'c', 'd', 'e']) {
+      a.receiveRecord({ kind: 'suspect', id: 'f', gen: 1, incarnation: 0, from, sig: NO_SIG })
+    }
+    a.drain()
+    clock.time = suspicionTimeout(T.suspicionMult, 6, T.probeInterval)
+    a.tick()
+    expect(a.member('f')?.state).toBe('dead')
+    a.receiveRecord({ kind: 'dead', id: 'f', gen: 1, incarnation: 0, from: 'b', sig: NO_SIG })
+    clock.time += T.probeInterval
+    a.tick()
+    expect(a.drain().floods).toEqual([])
+    expect(a.member('f')?.state).toBe('dead')
   })
 
   it('on a late tick, widens its own timeouts instead of accusing', () => {

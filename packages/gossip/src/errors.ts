@@ -19,6 +19,8 @@ export type DropReason =
   | 'signer'
   /** A member record whose signature is not its signer's. */
   | 'signature'
+  /** A membership datagram that does not open with the key of the node it names. */
+  | 'auth'
   /** A message that claims to come from this node but was not published here. */
   | 'self'
   /** Dropped on purpose by fault injection (`faults.dropDeltas`), to test anti-entropy. */

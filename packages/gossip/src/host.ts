@@ -16,6 +16,7 @@ import { validateClusterName } from './cluster-name.js'
 import { generatePrivateKey } from './identity.js'
 import { fastMessageId } from './message-id.js'
 import { clusterTopic } from './messages.js'
+import { createPairKeys, type PairKeys } from './pair-keys.js'
 import { createPeerDialer, type PeerDialer, type RedialInit } from './peer-dialer.js'
 import { createRecordSigner, createRecordVerifier } from './record-signing.js'
 import {
@@ -111,6 +112,10 @@ export interface Host {
   readonly signing: ClaimSigning
   /** Checks records signed by other nodes against their peer ids (see record-signing.ts). */
   readonly verifier: Verifier
+  /** The listen multiaddrs it was configured with (port 0 included: see `addresses()`). */
+  readonly listen: readonly string[]
+  /** Keys this node shares with each peer, for the membership datagrams (`pair-keys.ts`). */
+  readonly pairKeys: PairKeys
   /** How this host finds peers: whether it has bootstrap addresses, whether mDNS is on. */
   readonly discovery: { readonly bootstrap: boolean; readonly mdns: boolean }
   /** Multiaddrs (with `/p2p/<id>`) where peers can dial this node; empty before `start()`. */
@@ -204,6 +209,13 @@ export async function createHost(init: HostInit): Promise<Host> {
     log,
     signing: { cluster, signer: createRecordSigner(privateKey) },
     verifier: createRecordVerifier(),
+    listen,
+    pairKeys: createPairKeys({
+      privateKey,
+      self: libp2p.peerId.toString(),
+      cluster,
+      ...(init.clusterKey === undefined ? {} : { clusterKey: parseClusterKey(init.clusterKey) }),
+    }),
     discovery: { bootstrap: bootstrap.length > 0, mdns: mdnsEnabled },
     addresses: () => libp2p.getMultiaddrs().map((address) => address.toString()),
     connectedPeers: () => libp2p.getPeers().map((peer) => peer.toString()),

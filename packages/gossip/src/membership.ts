@@ -28,6 +28,9 @@ export interface MembershipStats {
   readonly messagesOut: number
   readonly bytesIn: number
   readonly bytesOut: number
+  /** Of the messages, those that went (or came) as UDP datagrams rather than on a stream. */
+  readonly datagramsIn: number
+  readonly datagramsOut: number
   readonly probes: number
   readonly failedProbes: number
   readonly suspicions: number

@@ -79,6 +79,11 @@ export const WIRE_LIMITS = {
   swimFrameBytes: 4 * 1024 * 1024,
   /** Most records piggybacked on one PING, PING_ACK, PING_REQ or PING_NACK. */
   piggybackRecords: 16,
+  /**
+   * Largest membership datagram, sealed (memberlist's `UDPBufferSize`): fits a 1,500-byte
+   * Ethernet MTU unfragmented. A frame that does not fit goes on the swim stream instead.
+   */
+  swimDatagramBytes: 1_400,
   /** Most records in one MEMBERS table (two per member at most). */
   membersRecords: 2 * 16_384,
 } as const

@@ -71,6 +71,7 @@ export function createPeerKeeper(
     dialing.add(member.id)
     try {
       for (const text of member.addresses) {
+        if (!text.includes('/tcp/')) continue // a UDP address, for membership datagrams
         try {
           const address = multiaddr(text)
           const target =

@@ -14,25 +14,37 @@ import type { Stream } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { type LengthPrefixedStream, lpStream } from 'it-length-prefixed-stream'
+import { datagramOverhead } from './datagram-seal.js'
 import { DecodeError } from './errors.js'
 import type { Host } from './host.js'
 import type { MemberInfo, Membership, MembershipEvents, MembershipStats } from './membership.js'
 import { SWIM_PROTOCOL, WIRE_LIMITS } from './messages.js'
 import type { NetworkCounters } from './network-stats.js'
 import { addressesToAnnounce } from './peer-keeper.js'
+import {
+  createSwimDatagrams,
+  type DatagramAddress,
+  datagramAddressOf,
+  datagramBinding,
+  datagramMultiaddrs,
+  type SwimDatagrams,
+} from './swim-datagrams.js'
 import { decodeSwimEnvelope, encodeSwimFrame } from './swim-wire.js'
 
 /**
- * SWIM membership on libp2p: the core state machine (`createSwim`) driven by one timer, with
- * its messages on the `/grapevine/swim/2.0.0` stream protocol (one long-lived stream per
- * peer and direction, length-prefixed frames) and the records it originates flooded on the
- * pubsub topic. Every record is checked against its signer's key before the machine sees it
- * (a cache skips records already checked: piggyback repeats each a few times).
+ * SWIM membership on libp2p: the core state machine (`createSwim`) driven by one timer, and
+ * the records it originates flooded on the pubsub topic. Probes (PING, PING_ACK, PING_REQ,
+ * PING_NACK) go as sealed datagrams to the member's UDP port (`swim-datagrams.ts`), like
+ * memberlist's; MEMBERS tables, frames too large for a datagram, and everything to a
+ * member that announced no UDP address go on the `/grapevine/swim/2.0.0` stream protocol
+ * (one long-lived stream per peer and direction, length-prefixed frames). Every record is
+ * checked against its signer's key before the machine sees it (a cache skips records
+ * already checked: piggyback repeats each a few times).
  *
- * A closed connection makes the machine probe the peer at once: the redial of a killed
- * process is refused within a millisecond, the indirect probes fail as fast, and the
- * suspicion that follows is flooded cluster-wide, so every member hears of a crash within
- * one round trip, not only the peers that held a connection.
+ * A closed connection makes the machine probe the peer at once, and that PING takes the
+ * stream: the redial of a killed process is refused within a millisecond, the indirect
+ * probes fail as fast, and the suspicion that follows is flooded cluster-wide, so every
+ * member hears of a crash within one round trip, not only the peers that held a connection.
  */
 
 export interface SwimMembershipInit {
@@ -45,6 +57,11 @@ export interface SwimMembershipInit {
   readonly purgeAfter: number
   /** Time allowed to open a probe stream (a dial included), in ms. @default 2_000 */
   readonly dialTimeout?: number
+  /**
+   * Probe over UDP datagrams (needs an IP listen address); off, every frame takes the
+   * stream, which costs a libp2p connection per probed member. @default true
+   */
+  readonly datagrams?: boolean
   /** Monotonic milliseconds. @default performance.now */
   readonly now?: () => number
 }
@@ -70,6 +87,10 @@ interface Link {
 }
 
 const VERIFIED_CACHE = 8_192
+/** How long after a connection closed a PING to that peer takes the stream (see above). */
+const LOST_CONNECTION_MS = 5_000
+/** A PING frame without records: header, seq, target id, digest tag. */
+const PING_FRAME_BASE_BYTES = 100
 
 export function createSwimMembership(
   init: SwimMembershipInit,
@@ -84,7 +105,18 @@ export function createSwimMembership(
   const links = new Map<string, Link>()
   const inbound = new Set<Stream>()
   const verified = new Set<string>()
-  const io = { messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0 }
+  const io = {
+    messagesIn: 0,
+    messagesOut: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    datagramsIn: 0,
+    datagramsOut: 0,
+  }
+  // Where each member takes datagrams (from its ALIVE), and when connections were lost.
+  const datagramAddresses = new Map<string, DatagramAddress>()
+  const lostAt = new Map<string, number>()
+  let datagrams: SwimDatagrams | undefined
   let swim: Swim | undefined
   let timer: ReturnType<typeof setTimeout> | undefined
   let timerAt = Number.POSITIVE_INFINITY
@@ -105,10 +137,17 @@ export function createSwimMembership(
   }
 
   function emit(fact: MemberFact): void {
-    if (fact.state === 'alive' && fact.addrs.length > 0) {
+    if (fact.state === 'left') datagramAddresses.delete(fact.id)
+    if (fact.state === 'alive' && datagrams !== undefined) {
+      const address = datagramAddressOf(fact.addrs, datagrams.family)
+      if (address === undefined) datagramAddresses.delete(fact.id)
+      else datagramAddresses.set(fact.id, address)
+    }
+    const dialable = fact.addrs.filter((text) => text.includes('/tcp/'))
+    if (fact.state === 'alive' && dialable.length > 0) {
       // So that a probe can dial a member we were never connected to.
       try {
-        const multiaddrs = fact.addrs.map((text) => multiaddr(text))
+        const multiaddrs = dialable.map((text) => multiaddr(text))
         libp2p.peerStore.merge(peerIdFromString(fact.id), { multiaddrs }).catch(() => undefined)
       } catch (err) {
         log('addresses of %s unusable: %s', fact.id, (err as Error).message)
@@ -175,6 +214,23 @@ export function createSwimMembership(
     link.stream?.abort(new Error('swim link dropped'))
   }
 
+  /** True if `message` should go as a datagram (then `bytes` went, if it fit). */
+  function sentAsDatagram(to: string, message: SwimMessage, bytes: Uint8Array): boolean {
+    if (datagrams === undefined || message.kind === 'state') return false
+    if (message.kind === 'ping') {
+      const lost = lostAt.get(to)
+      if (lost !== undefined && now() - lost < LOST_CONNECTION_MS) return false
+      if (lost !== undefined) lostAt.delete(to)
+    }
+    const address = datagramAddresses.get(to)
+    if (address === undefined || !datagrams.send(to, address, bytes)) return false
+    io.messagesOut++
+    io.datagramsOut++
+    io.bytesOut += bytes.byteLength
+    counters.sent(bytes.byteLength)
+    return true
+  }
+
   function send(to: string, message: SwimMessage): void {
     let bytes: Uint8Array
     try {
@@ -186,6 +242,7 @@ export function createSwimMembership(
       return
     }
     if (!running) return
+    if (sentAsDatagram(to, message, bytes)) return
     const link = links.get(to) ?? openLink(to)
     link.chain = link.chain
       .then(async () => {
@@ -218,26 +275,31 @@ export function createSwimMembership(
     pump()
   }
 
+  /** A frame from `from`, by either path. */
+  function onFrame(from: string, frame: Uint8Array): void {
+    io.messagesIn++
+    io.bytesIn += frame.byteLength
+    let message: SwimMessage
+    let digestTag: number | undefined
+    try {
+      ;({ message, digestTag } = decodeSwimEnvelope(frame))
+    } catch (err) {
+      if (!(err instanceof DecodeError)) throw err
+      counters.drop(err.reason, from, err.message)
+      return
+    }
+    receive(from, message)
+    if (digestTag !== undefined) components.digest?.heard(from, digestTag)
+  }
+
   async function readLoop(stream: Stream, from: string): Promise<void> {
     inbound.add(stream)
     const lp = lpStream(stream, { maxDataLength: WIRE_LIMITS.swimFrameBytes })
     try {
       while (running) {
         const frame = (await lp.read()).subarray()
-        io.messagesIn++
-        io.bytesIn += frame.byteLength
         counters.received(frame.byteLength)
-        let message: SwimMessage
-        let digestTag: number | undefined
-        try {
-          ;({ message, digestTag } = decodeSwimEnvelope(frame))
-        } catch (err) {
-          if (!(err instanceof DecodeError)) throw err
-          counters.drop(err.reason, from, err.message)
-          continue
-        }
-        receive(from, message)
-        if (digestTag !== undefined) components.digest?.heard(from, digestTag)
+        onFrame(from, frame)
       }
     } catch (err) {
       log('swim stream from %s ended: %s', from, (err as Error).message)
@@ -251,17 +313,44 @@ export function createSwimMembership(
     async start() {
       if (running) return
       running = true
+      let addrs = addressesToAnnounce(host.addresses())
+      const bind =
+        init.datagrams === false ? undefined : datagramBinding(host.listen, host.addresses())
+      if (bind !== undefined) {
+        const socket = createSwimDatagrams(
+          { self, bind, now },
+          {
+            keys: host.pairKeys,
+            counters,
+            log,
+            receive: (from, frame) => {
+              io.datagramsIn++
+              onFrame(from, frame)
+            },
+          },
+        )
+        await socket.start()
+        datagrams = socket
+        // Two TCP addresses and their UDP twins fit the ALIVE's four.
+        const tcp = addrs.slice(0, WIRE_LIMITS.aliveAddresses / 2)
+        addrs = [...tcp, ...datagramMultiaddrs(tcp, socket.port)]
+      }
       swim = createSwim({
         self,
         gen: init.gen,
         name: init.name,
-        addrs: addressesToAnnounce(host.addresses()),
+        addrs,
         cluster: host.cluster,
         now,
         random: Math.random,
         timings: init.timings,
         signer: components.signer,
         purgeAfter: init.purgeAfter,
+        // A probe and its records fit one datagram.
+        ...(datagrams !== undefined && {
+          maxPiggybackBytes:
+            WIRE_LIMITS.swimDatagramBytes - datagramOverhead(self) - PING_FRAME_BASE_BYTES,
+        }),
       })
       await libp2p.handle(
         SWIM_PROTOCOL,
@@ -280,6 +369,8 @@ export function createSwimMembership(
       timerAt = Number.POSITIVE_INFINITY
       for (const [to, link] of links) dropLink(to, link)
       for (const stream of inbound) stream.abort(new Error('membership stopped'))
+      await datagrams?.stop()
+      datagrams = undefined
       await libp2p.unhandle(SWIM_PROTOCOL).catch(() => undefined)
     },
 
@@ -310,6 +401,11 @@ export function createSwimMembership(
     disconnected(peer) {
       const link = links.get(peer)
       if (link !== undefined) dropLink(peer, link)
+      const time = now()
+      if (lostAt.size >= 1_024) {
+        for (const [id, at] of lostAt) if (time - at >= LOST_CONNECTION_MS) lostAt.delete(id)
+      }
+      lostAt.set(peer, time)
       if (swim === undefined || !running) return
       swim.connectionLost(peer)
       pump()

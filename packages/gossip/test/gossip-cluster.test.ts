@@ -71,6 +71,24 @@ describe('gossip: three nodes on 127.0.0.1', () => {
     expect(members.map((m) => m.id).sort()).toEqual([a.id, b.id, c.id].sort())
   })
 
+  it('probes go as sealed datagrams, and succeed', async () => {
+    const [, b, c] = await cluster()
+    await waitFor('B knows C', () => b.node.membership.member(c.id)?.state === 'alive', {
+      timeoutMs: 5_000,
+    })
+    const before = b.node.membership.stats()
+    await waitFor(
+      'B has probed C, and others, a few times',
+      () => b.node.membership.stats().probes >= before.probes + 6,
+      { timeoutMs: 5_000 },
+    )
+    const after = b.node.membership.stats()
+    expect(after.datagramsOut).toBeGreaterThan(before.datagramsOut)
+    expect(after.datagramsIn).toBeGreaterThan(before.datagramsIn)
+    expect(after.failedProbes).toBe(before.failedProbes)
+    expect(b.node.membership.member(c.id)?.state).toBe('alive')
+  })
+
   it('a stopped node is noticed through the closed connection, well before its lease runs out', async () => {
     const [a, b, c] = await cluster()
     c.node.publish(c.registry.register(service('payments', 1)).delta)

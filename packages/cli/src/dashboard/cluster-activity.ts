@@ -44,7 +44,7 @@ export interface ClusterActivityInit {
   now?: () => number
   /** How often members and conflicts are compared with the last look while a page watches. @default 250 */
   pollMs?: number
-  /** The same with no page watching: only the timeline needs it then. @default 2000 */
+  /** The same with no page watching: only the timeline needs it then. @default 5000 */
   idlePollMs?: number
   /** @default 200 */
   logSize?: number
@@ -155,7 +155,7 @@ export function createClusterActivity(init: ClusterActivityInit): ClusterActivit
     }
   }
   const pollMs = init.pollMs ?? 250
-  const idlePollMs = init.idlePollMs ?? 2_000
+  const idlePollMs = init.idlePollMs ?? 5_000
   let poll: ReturnType<typeof setTimeout> | undefined
   let closed = false
   const arm = () => {

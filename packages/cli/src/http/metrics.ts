@@ -38,10 +38,10 @@ export function createMetrics(
   // Unprefixed (process_*, nodejs_*), the names stock Node.js dashboards expect. prom-client
   // samples the event loop delay with a 10 ms timer by default: 200 wake-ups a second, which
   // made an idle agent alone cost 1.6% of a core (4× its JavaScript). Once a second is enough
-  // for a gauge scraped every 15 s, and lag above a second is what the histogram is for.
-  if (processMetrics) {
-    collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 1_000 })
-  }
+  // for a gauge scraped every 15 s, and lag above a second is what the histogram is for. Even
+  // that timer waits for the first scrape: on this VM a wake-up of an idle process costs
+  // ~0.3 ms, and an agent nobody scrapes should not pay for a histogram nobody reads.
+  let defaultMetricsPending = processMetrics
 
   // One stats() call per scrape (taken in render), shared by every collector of that scrape.
   let current: AgentStats | undefined
@@ -111,6 +111,10 @@ export function createMetrics(
   return {
     contentType: registry.contentType,
     async render() {
+      if (defaultMetricsPending) {
+        defaultMetricsPending = false
+        collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 1_000 })
+      }
       current = agent.stats()
       try {
         return await registry.metrics()
