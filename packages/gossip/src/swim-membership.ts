@@ -89,8 +89,6 @@ interface Link {
 const VERIFIED_CACHE = 8_192
 /** How long after a connection closed a PING to that peer takes the stream (see above). */
 const LOST_CONNECTION_MS = 5_000
-/** How long a member whose datagrams go unanswered but whose stream answers is probed on the stream. */
-const STREAM_ONLY_MS = 10 * 60_000
 /** A PING frame without records: header, seq, target id, digest tag. */
 const PING_FRAME_BASE_BYTES = 100
 
@@ -118,12 +116,6 @@ export function createSwimMembership(
   // Where each member takes datagrams (from its ALIVE), and when connections were lost.
   const datagramAddresses = new Map<string, DatagramAddress>()
   const lostAt = new Map<string, number>()
-  // Datagram PINGs in a row each member left unanswered; members whose stream PING then was; and
-  // those probed on the stream until a time (their UDP port is unreachable).
-  const unanswered = new Map<string, number>()
-  const fellBack = new Set<string>()
-  const streamOnly = new Map<string, number>()
-  const askedOnStream = new Set<string>()
   let datagrams: SwimDatagrams | undefined
   let swim: Swim | undefined
   let timer: ReturnType<typeof setTimeout> | undefined
@@ -145,13 +137,7 @@ export function createSwimMembership(
   }
 
   function emit(fact: MemberFact): void {
-    if (fact.state === 'left') {
-      datagramAddresses.delete(fact.id)
-      unanswered.delete(fact.id)
-      fellBack.delete(fact.id)
-      streamOnly.delete(fact.id)
-      askedOnStream.delete(fact.id)
-    }
+    if (fact.state === 'left') datagramAddresses.delete(fact.id)
     if (fact.state === 'alive' && datagrams !== undefined) {
       const address = datagramAddressOf(fact.addrs, datagrams.family)
       if (address === undefined) datagramAddresses.delete(fact.id)
@@ -231,31 +217,13 @@ export function createSwimMembership(
   /** True if `message` should go as a datagram (then `bytes` went, if it fit). */
   function sentAsDatagram(to: string, message: SwimMessage, bytes: Uint8Array): boolean {
     if (datagrams === undefined || message.kind === 'state') return false
-    if ((streamOnly.get(to) ?? 0) > now()) return false
-    // An answer takes the path its question came by: a member that asked on the stream may
-    // be one whose datagrams do not get through.
-    if ((message.kind === 'ack' || message.kind === 'nack') && askedOnStream.delete(to)) {
-      return false
-    }
     if (message.kind === 'ping') {
       const lost = lostAt.get(to)
       if (lost !== undefined && now() - lost < LOST_CONNECTION_MS) return false
       if (lost !== undefined) lostAt.delete(to)
-      // The last two datagram PINGs to this member went unanswered: try this one on the
-      // stream. If that one is answered, its UDP port is blocked (a firewall that lets TCP
-      // through) and it is probed on the stream from then on, instead of being suspected
-      // every round. (Two, so that one lost datagram does not move a member to the stream.)
-      if ((unanswered.get(to) ?? 0) >= 2) {
-        unanswered.delete(to)
-        fellBack.add(to)
-        return false
-      }
     }
     const address = datagramAddresses.get(to)
     if (address === undefined || !datagrams.send(to, address, bytes)) return false
-    if (message.kind === 'ping' && message.target === to) {
-      unanswered.set(to, (unanswered.get(to) ?? 0) + 1)
-    }
     io.messagesOut++
     io.datagramsOut++
     io.bytesOut += bytes.byteLength
@@ -308,7 +276,7 @@ export function createSwimMembership(
   }
 
   /** A frame from `from`, by either path. */
-  function onFrame(from: string, frame: Uint8Array, viaDatagram: boolean): void {
+  function onFrame(from: string, frame: Uint8Array): void {
     io.messagesIn++
     io.bytesIn += frame.byteLength
     let message: SwimMessage
@@ -319,16 +287,6 @@ export function createSwimMembership(
       if (!(err instanceof DecodeError)) throw err
       counters.drop(err.reason, from, err.message)
       return
-    }
-    if (!viaDatagram && (message.kind === 'ping' || message.kind === 'ping-req')) {
-      askedOnStream.add(from)
-    }
-    if (message.kind === 'ack' || message.kind === 'nack') {
-      if (viaDatagram) unanswered.delete(from)
-      else if (fellBack.delete(from)) {
-        log('datagrams to %s go unanswered but its stream answers: probing it on the stream', from)
-        streamOnly.set(from, now() + STREAM_ONLY_MS)
-      }
     }
     receive(from, message)
     if (digestTag !== undefined) components.digest?.heard(from, digestTag)
@@ -341,7 +299,7 @@ export function createSwimMembership(
       while (running) {
         const frame = (await lp.read()).subarray()
         counters.received(frame.byteLength)
-        onFrame(from, frame, false)
+        onFrame(from, frame)
       }
     } catch (err) {
       log('swim stream from %s ended: %s', from, (err as Error).message)
@@ -367,7 +325,7 @@ export function createSwimMembership(
             log,
             receive: (from, frame) => {
               io.datagramsIn++
-              onFrame(from, frame, true)
+              onFrame(from, frame)
             },
           },
         )

@@ -38,8 +38,6 @@ export interface TestNodeOptions {
   timings?: Partial<ProfileTimings>
   host?: Partial<HostInit>
   gossip?: Partial<GossipNodeInit>
-  /** Replaces parts of the host before the node uses it (fault injection). */
-  wrapHost?: (host: Host) => Host
 }
 
 let generation = Date.now()
@@ -47,14 +45,13 @@ let generation = Date.now()
 export async function startNode(options: TestNodeOptions = {}): Promise<TestNode> {
   const timings: ProfileTimings = { ...PROFILES.lan, ...options.timings }
   const bootstrap = (options.bootstrap ?? []).map((peer) => peer.address)
-  const created = await createHost({
+  const host = await createHost({
     cluster: options.cluster ?? 'test',
     listen: ['/ip4/127.0.0.1/tcp/0'],
     mdns: false,
     bootstrap,
     ...options.host,
   })
-  const host = options.wrapHost?.(created) ?? created
   const now = (): number => performance.now()
   const registry = createRegistryNode({
     nodeId: host.peerId,
