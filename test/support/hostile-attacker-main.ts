@@ -7,7 +7,7 @@
  * prints `ready`, then on the `flood` line runs the flood and prints `done` with its counts.
  */
 import { createInterface } from 'node:readline'
-import { seededRandom } from '@grapevine/core/testing'
+import { seededRandom, within } from '@grapevine/core/testing'
 import {
   createRecordSigner,
   decodeSyncFrame,
@@ -248,13 +248,14 @@ async function slowlorisFlood(end: number): Promise<void> {
         }
       }
       // Bounded by the flood's end whatever the victim does (the flood must stop by itself).
-      const cut = await Promise.race([
+      const cut = await within(
         stream.sink(drip()).then(
           () => false,
           () => true,
         ),
-        sleep(Math.max(0, end - performance.now()) + 1_000).then(() => false),
-      ])
+        'the slowloris stream',
+        Math.max(0, end - performance.now()) + 1_000,
+      ).catch(() => false)
       if (cut) counts.slowlorisDropped++
       stream.abort(new Error('done'))
     }
@@ -273,15 +274,19 @@ createInterface({ input: process.stdin }).on('line', async (line) => {
       5_000,
     )
     // Bounded: whatever the victim does to our streams, the flood reports within 10 s of its end.
-    const finished = await Promise.race([
+    const finished = await within(
       Promise.all([
         topicFlood(),
         syncFlood(),
         rawFlood(),
         slowlorisFlood(started + config.durationMs),
-      ]).then(() => true),
-      sleep(config.durationMs + 10_000).then(() => false),
-    ])
+      ]),
+      'the flood',
+      config.durationMs + 10_000,
+    ).then(
+      () => true,
+      () => false,
+    )
     clearInterval(progress)
     send({
       event: 'done',

@@ -21,6 +21,11 @@ const NONCE_BYTES = 12
 const TAG_BYTES = 16
 const MAX_ID_BYTES = 128
 
+/** The header followed by the receiver's id: binds a datagram to both ends. */
+function associatedData(header: Buffer, receiver: string): Buffer {
+  return Buffer.concat([header, Buffer.from(receiver, 'latin1')])
+}
+
 /** Seals `frame` from `sender` to `receiver`. */
 export function sealDatagram(
   frame: Uint8Array,
@@ -38,7 +43,7 @@ export function sealDatagram(
   const nonce = out.subarray(3 + id.byteLength, headerBytes)
   randomFillSync(nonce)
   const cipher = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG_BYTES })
-  cipher.setAAD(Buffer.concat([out.subarray(0, headerBytes), Buffer.from(receiver, 'latin1')]), {
+  cipher.setAAD(associatedData(out.subarray(0, headerBytes), receiver), {
     plaintextLength: frame.byteLength,
   })
   const body = cipher.update(frame)
@@ -86,10 +91,9 @@ export function openDatagram(bytes: Uint8Array, receiver: string, key: Uint8Arra
     const decipher = createDecipheriv('chacha20-poly1305', key, nonce, {
       authTagLength: TAG_BYTES,
     })
-    decipher.setAAD(
-      Buffer.concat([data.subarray(0, headerBytes), Buffer.from(receiver, 'latin1')]),
-      { plaintextLength: body.byteLength },
-    )
+    decipher.setAAD(associatedData(data.subarray(0, headerBytes), receiver), {
+      plaintextLength: body.byteLength,
+    })
     decipher.setAuthTag(tag)
     const frame = decipher.update(body)
     decipher.final()

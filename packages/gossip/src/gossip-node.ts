@@ -261,7 +261,7 @@ export function createGossipNode(
     // The fast path for a crashed process: its TCP connection resets at once, and membership
     // probes it now (the redial is refused) instead of in its turn.
     membership.disconnected(peer)
-    if (state === 'running') keeper.poke()
+    keeper.poke()
   }
   const onSubscription = (
     event: CustomEvent<{ peerId: PeerId; subscriptions: { topic: string; subscribe: boolean }[] }>,

@@ -161,6 +161,8 @@ export async function createHost(init: HostInit): Promise<Host> {
     ? [mdns({ serviceTag: mdnsServiceTag(cluster), interval: init.mdnsInterval ?? 10_000 })]
     : []
   const monitorInterval = init.connectionMonitorInterval ?? 30_000
+  // Parsed once: it guards connections (pnet) and keys the membership datagrams.
+  const clusterKey = init.clusterKey === undefined ? undefined : parseClusterKey(init.clusterKey)
   // Generated here rather than by libp2p: records are signed with it too.
   const privateKey = init.privateKey ?? (await generatePrivateKey())
   const libp2p: HostLibp2p = await createLibp2p<HostServices>({
@@ -170,9 +172,7 @@ export async function createHost(init: HostInit): Promise<Host> {
     transports: [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    ...(init.clusterKey === undefined
-      ? {}
-      : { connectionProtector: preSharedKey({ psk: parseClusterKey(init.clusterKey) }) }),
+    ...(clusterKey === undefined ? {} : { connectionProtector: preSharedKey({ psk: clusterKey }) }),
     peerDiscovery,
     connectionManager: {
       allow: init.allow ?? DEFAULT_ALLOW,
@@ -214,7 +214,7 @@ export async function createHost(init: HostInit): Promise<Host> {
       privateKey,
       self: libp2p.peerId.toString(),
       cluster,
-      ...(init.clusterKey === undefined ? {} : { clusterKey: parseClusterKey(init.clusterKey) }),
+      ...(clusterKey === undefined ? {} : { clusterKey }),
     }),
     discovery: { bootstrap: bootstrap.length > 0, mdns: mdnsEnabled },
     addresses: () => libp2p.getMultiaddrs().map((address) => address.toString()),

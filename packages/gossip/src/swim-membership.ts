@@ -214,7 +214,13 @@ export function createSwimMembership(
     link.stream?.abort(new Error('swim link dropped'))
   }
 
-  /** True if `message` should go as a datagram (then `bytes` went, if it fit). */
+  function countSent(bytes: Uint8Array): void {
+    io.messagesOut++
+    io.bytesOut += bytes.byteLength
+    counters.sent(bytes.byteLength)
+  }
+
+  /** Sends `bytes` as a datagram if `message` may go as one and it fits; false: use the stream. */
   function sentAsDatagram(to: string, message: SwimMessage, bytes: Uint8Array): boolean {
     if (datagrams === undefined || message.kind === 'state') return false
     if (message.kind === 'ping') {
@@ -224,10 +230,8 @@ export function createSwimMembership(
     }
     const address = datagramAddresses.get(to)
     if (address === undefined || !datagrams.send(to, address, bytes)) return false
-    io.messagesOut++
     io.datagramsOut++
-    io.bytesOut += bytes.byteLength
-    counters.sent(bytes.byteLength)
+    countSent(bytes)
     return true
   }
 
@@ -248,9 +252,7 @@ export function createSwimMembership(
       .then(async () => {
         const lp = await link.lp
         await lp.write(bytes)
-        io.messagesOut++
-        io.bytesOut += bytes.byteLength
-        counters.sent(bytes.byteLength)
+        countSent(bytes)
       })
       .catch((err: Error) => {
         log('%s to %s undeliverable: %s', message.kind, to, err.message)

@@ -151,9 +151,15 @@ describe('sync protocol', () => {
     // Before: a frame every 4.5 s kept a session (and its buffers) open for up to 1,000 rounds.
     const readTimeout = 400
     const a = await startNode({ gossip: { sync: { timeout: readTimeout, sessionTimeout: 1_000 } } })
-    // The attack itself, not a wait for a condition: each reply comes just inside the
-    // responder's read timeout, so only the session deadline can end the session.
-    const answerLate = () => new Promise((resolve) => setTimeout(resolve, readTimeout * 0.625))
+    // The attack: each reply comes once 5/8 of the responder's read timeout has passed since
+    // the last frame, just inside it, so only the session deadline can end the session.
+    let lastFrameAt = 0
+    const answerLate = () =>
+      waitFor(
+        '5/8 of the read timeout since the last frame',
+        () => performance.now() - lastFrameAt >= readTimeout * 0.625,
+        { timeoutMs: readTimeout },
+      )
     running.nodes.push(a)
     const raw = await bareHost()
     running.hosts.push(raw)
@@ -174,8 +180,10 @@ describe('sync protocol', () => {
       for (; rounds < 100; rounds++) {
         await lp.write(syn)
         await lp.read({ signal: AbortSignal.timeout(2_000) })
+        lastFrameAt = performance.now()
         await answerLate()
         await lp.write(ack2)
+        lastFrameAt = performance.now()
         await answerLate()
       }
     } catch {
