@@ -180,13 +180,14 @@ export function createSwimMembership(
   }
 
   /** Sends and publishes what the machine produced, emits its facts, re-arms the timer. */
-  function pump(): void {
-    if (swim === undefined) return
+  function pump(): MemberRecord[] {
+    if (swim === undefined) return []
     const output = swim.drain()
     for (const { to, message } of output.messages) send(to, message)
     for (const record of output.floods) components.publish(record)
     for (const fact of output.facts) emit(fact)
     schedule()
+    return output.floods
   }
 
   function openLink(to: string): Link {
@@ -379,7 +380,14 @@ export function createSwimMembership(
     async leave() {
       if (swim === undefined || !running) return
       swim.leave()
-      pump()
+      const left = pump().filter((record) => record.kind === 'left')
+      // LEFT also goes down each connected peer's swim stream, and is written before the
+      // tombstones follow on the topic: a stream's frames are read and applied in order,
+      // while gossipsub validates messages concurrently and could hand the tombstones over
+      // first (peers then report the instances `deregistered`, not `left`).
+      const peers = host.connectedPeers()
+      for (const peer of peers) send(peer, { kind: 'state', reply: false, records: left })
+      await Promise.allSettled(peers.map((peer) => links.get(peer)?.chain))
     },
 
     members: (): MemberInfo[] => swim?.members() ?? [],
