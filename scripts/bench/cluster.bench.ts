@@ -15,7 +15,8 @@
  * bench:cluster`). `--quick` runs fewer repetitions (for trying changes, not for figures);
  * `--only=propagation,failures,hog,join` runs a subset, `--configs=3,10,10p,30,30p,30x1,50x1`
  * some propagation clusters, `--nodes=10,30,50` the failure scenario's sizes (the largest
- * also runs the CPU hog), `--gap=50-150` sets the random pause between registrations (ms).
+ * also runs the CPU hog), `--gap=50-150` sets the random pause between registrations (ms),
+ * `--join-runs=15` the number of fresh joiners of the join scenario (3 by default).
  * `BENCH_HOST_NODE_ARGS` adds node flags to every agent process (e.g. `--cpu-prof`). Prints the figures and writes
  * reports/bench-cluster.json and reports/bench-cluster.md. Not a test: a missed goal is
  * reported, not failed. Every scenario is bounded; all child processes are SIGKILLed on
@@ -64,6 +65,7 @@ const hogArg = process.argv.find((arg) => arg.startsWith('--hog='))
 /** Seconds of the CPU hog (`--hog=120`). */
 const hogSeconds = hogArg === undefined ? (quick ? 20 : 120) : Number(hogArg.slice(6))
 const gapArg = process.argv.find((arg) => arg.startsWith('--gap='))
+const joinRunsArg = process.argv.find((arg) => arg.startsWith('--join-runs='))
 const gapMs = (gapArg?.slice(6).split('-').map(Number) ?? [50, 150]) as [number, number]
 
 /** `key` selects configurations with `--configs=3,10,10p,30,30p,30x1,50x1`. */
@@ -163,7 +165,7 @@ try {
       joinSync(ctx, {
         instances: quick ? 20_000 : 100_000,
         services: quick ? 2_000 : 10_000,
-        runs: quick ? 1 : 3,
+        runs: joinRunsArg === undefined ? (quick ? 1 : 3) : Number(joinRunsArg.slice(12)),
       }),
     )
   }

@@ -16,7 +16,9 @@ import {
 } from './messages.js'
 import type { NetworkCounters } from './network-stats.js'
 import { createRelayCheck, type RelayCheck } from './relay-check.js'
+import { type EncodedReply, forecastFits, type ReplyForecast } from './reply-forecast.js'
 import type { SchemaDrops } from './schema.js'
+import { behind, sameDigest, withParts } from './sync-digest.js'
 
 /**
  * Anti-entropy over a direct stream (`/grapevine/sync/2.0.0`), Scuttlebutt-style:
@@ -104,46 +106,15 @@ function dropReason(err: unknown): DropReason {
 const isEndOfStream = (err: unknown): boolean =>
   (err as Error | undefined)?.name === 'UnexpectedEOFError'
 
-function sameDigest(a: Digest, b: Digest): boolean {
-  const origins = Object.keys(a)
-  if (origins.length !== Object.keys(b).length) return false
-  return origins.every((origin) => {
-    const x = a[origin]!
-    const y = Object.hasOwn(b, origin) ? b[origin] : undefined
-    return y !== undefined && x.gen === y.gen && x.covered === y.covered && x.floor === y.floor
-  })
-}
-
 /**
- * `digest` as it will be once `parts` are applied, from the parts' own declarations: each part
- * ahead of it moves its origin. Used to answer before applying (see the session loops).
+ * Lets what was just written leave before a long synchronous step. `write` resolves once the
+ * muxer has queued the bytes; Noise encryption and the socket write run on later turns of the
+ * event loop, so an apply started at once (~100 ms for a 1 MiB part) held back the SYN it was
+ * meant to overlap with: the two sides of a 100k join took turns instead of working at once
+ * (a CPU profile showed each idle while the other ran). One turn is enough: the chain from the
+ * muxer to the socket is microtasks and one write to the socket.
  */
-function withParts(digest: Digest, parts: readonly SyncPart[], self: string): Digest {
-  // Null prototype: origin ids are data from the network.
-  const next: Record<string, OriginState> = Object.assign(Object.create(null), digest)
-  for (const part of parts) {
-    if (part.origin === self) continue // only we write our origin (`apply` skips it)
-    const held = Object.hasOwn(digest, part.origin) ? digest[part.origin] : undefined
-    if (held !== undefined && !ahead(part, held)) continue
-    // A snapshot (full) carries its level; a continuation leaves ours as it was.
-    const floor = part.full ? (part.floor ?? 0) : held?.gen === part.gen ? held.floor : 0
-    next[part.origin] = { gen: part.gen, covered: part.covered, floor }
-  }
-  return next
-}
-
-function ahead(them: { gen: number; covered: number }, us: OriginState | undefined): boolean {
-  return us === undefined || them.gen > us.gen || (them.gen === us.gen && them.covered > us.covered)
-}
-
-/** True if `theirs` holds more than `ours` of some origin that `wanted` accepts. */
-function behind(ours: Digest, theirs: Digest, wanted: (origin: string) => boolean): boolean {
-  for (const origin of Object.keys(theirs)) {
-    if (!wanted(origin)) continue
-    if (ahead(theirs[origin]!, Object.hasOwn(ours, origin) ? ours[origin] : undefined)) return true
-  }
-  return false
-}
+const letWritesLeave = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
 function claimCount(parts: readonly SyncPart[]): number {
   return parts.reduce((sum, part) => sum + part.claims.length, 0)
@@ -351,6 +322,25 @@ export function createSyncProtocol(
     return replica.partsFor(estimate, 1).length > 0
   }
 
+  /**
+   * The reply to the peer's next frame, encoded now (see reply-forecast.ts): for the digest it
+   * will hold once it has applied `sent`, which answered its digest `theirs`. Undefined unless
+   * `sent` leaves it still behind us (the reply was cut at its budget).
+   */
+  async function forecastAfter(
+    peer: string,
+    theirs: Digest,
+    sent: readonly SyncPart[],
+    encode: (digest: Digest, ours: Digest) => EncodedReply,
+  ): Promise<ReplyForecast | undefined> {
+    if (!stillAhead(theirs, sent)) return undefined
+    const predicted = withParts(theirs, sent, peer)
+    await letWritesLeave() // what it follows goes first
+    const ours = replica.digest()
+    const reply = encode(predicted, ours)
+    return reply.parts.length > 0 ? { theirs: predicted, ours, reply } : undefined
+  }
+
   async function initiate(peer: string, signal?: AbortSignal): Promise<SyncResult> {
     const dialSignal = AbortSignal.timeout(timeout)
     const stream = await host.libp2p.dialProtocol(peerIdFromString(peer), SYNC_PROTOCOL, {
@@ -381,6 +371,9 @@ export function createSyncProtocol(
       // No entry: the peer holds no claim of its own, so there is nothing to wait for.
       registry.originAdvert(peer, own?.gen ?? registry.liveness.gen(peer) ?? 0, own?.covered ?? 0)
     }
+    const encodeAck2 = (digest: Digest): EncodedReply =>
+      encodeParts(digest, (parts) => ({ v: PROTOCOL_VERSION, t: MessageType.ACK2, parts }))
+    let forecast: ReplyForecast | undefined
     /** The last SYN said we hold more than applying its ACK gave us (see below). */
     let overstated = false
     try {
@@ -391,16 +384,13 @@ export function createSyncProtocol(
         const ack = await read(session)
         if (ack.t !== MessageType.ACK) throw new SyncError('type', `expected ACK, got ${ack.t}`)
         theirs = ack.want
-        // Our reply depends on their digest only, not on what their ACK brings us.
-        const reply = encodeParts(theirs, (parts) => ({
-          v: PROTOCOL_VERSION,
-          t: MessageType.ACK2,
-          parts,
-        }))
-        sent += claimCount(reply.parts)
         // What we hold (every earlier ACK applied), and what we will hold once this one is,
         // from its parts' own declarations.
         const ours = replica.digest()
+        // Our reply depends on their digest only, not on what their ACK brings us.
+        const reply = forecastFits(forecast, theirs, ours) ?? encodeAck2(theirs)
+        forecast = undefined
+        sent += claimCount(reply.parts)
         const next = withParts(ours, ack.parts, self)
         const progressed = ack.parts.length > 0 || reply.parts.length > 0 || overstated
         const moreForUs = behind(
@@ -430,11 +420,14 @@ export function createSyncProtocol(
         // takes as long as the slower side, not the sum of both.
         await write(session, reply.bytes)
         await write(session, syn(next))
+        await letWritesLeave()
         take(ack, askedFor)
         // A part that did not apply as declared (refused, trimmed, over quota) leaves us behind
         // what that SYN said: the peer's next reply skips it, so the round after that asks
         // again with what we really hold (or the session ends on the unchanged digests).
         overstated = behind(replica.digest(), next, () => true)
+        // Our next ACK2, encoded while the peer decodes this one.
+        forecast = await forecastAfter(peer, theirs, reply.parts, encodeAck2)
       }
       await stream.close({ signal: AbortSignal.timeout(timeout) })
     } catch (err) {
@@ -467,22 +460,27 @@ export function createSyncProtocol(
     let received = 0
     try {
       const session = openSession(stream, peer)
+      const encodeAck = (digest: Digest, want: Digest): EncodedReply =>
+        encodeParts(digest, (parts) => ({ v: PROTOCOL_VERSION, t: MessageType.ACK, parts, want }))
+      /** The last ACK sent, and the SYN it answered. */
+      let last: { theirs: Digest; parts: readonly SyncPart[] } | undefined
+      let forecast: ReplyForecast | undefined
       const answer = async (syn: SyncFrame, want: Digest): Promise<void> => {
         if (syn.t !== MessageType.SYN) throw new SyncError('type', `expected SYN, got ${syn.t}`)
         if (syn.cluster !== host.cluster) {
           throw new SyncError('cluster', `peer is in cluster "${syn.cluster}"`)
         }
         theirs = syn.digest
-        const ack = encodeParts(theirs, (parts) => ({
-          v: PROTOCOL_VERSION,
-          t: MessageType.ACK,
-          parts,
-          want,
-        }))
+        const ack = forecastFits(forecast, theirs, want) ?? encodeAck(theirs, want)
+        forecast = undefined
         await write(session, ack.bytes)
+        last = { theirs, parts: ack.parts }
       }
       await answer(await read(session), replica.digest())
       for (;;) {
+        // Our next ACK, encoded while the initiator decodes this one (our `want` as it is now).
+        if (last !== undefined)
+          forecast = await forecastAfter(peer, last.theirs, last.parts, encodeAck)
         const ack2 = await read(session)
         if (ack2.t !== MessageType.ACK2) throw new SyncError('type', `expected ACK2, got ${ack2.t}`)
         rounds++
@@ -496,6 +494,7 @@ export function createSyncProtocol(
           if (next !== undefined) {
             await answer(next, withParts(replica.digest(), ack2.parts, self))
             more = true
+            if (ack2.parts.length > 0) await letWritesLeave()
           }
         } finally {
           // Applied whatever came after it: a leaving peer's ACK2 is its barrier's last word.
