@@ -171,8 +171,8 @@ export class OriginLog {
     return this.order
   }
 
-  /** Stored claims with `after < seq <= upTo`, ascending. */
-  range(after: number, upTo: number): Claim[] {
+  /** The position in `ordered()` of the first stored claim with `seq > after`. */
+  firstAfter(after: number): number {
     const order = this.ordered()
     let lo = 0
     let hi = order.length
@@ -181,8 +181,15 @@ export class OriginLog {
       if (order[mid]!.seq <= after) lo = mid + 1
       else hi = mid
     }
-    let end = lo
+    return lo
+  }
+
+  /** Stored claims with `after < seq <= upTo`, ascending. */
+  range(after: number, upTo: number): Claim[] {
+    const order = this.ordered()
+    const start = this.firstAfter(after)
+    let end = start
     while (end < order.length && order[end]!.seq <= upTo) end++
-    return order.slice(lo, end)
+    return order.slice(start, end)
   }
 }
