@@ -265,10 +265,13 @@ function validateEndpoint(item: unknown, field: string): string {
 
 function validateStatus(value: unknown, field = 'status'): HealthStatus {
   if (value === undefined) return 'passing'
-  if (typeof value !== 'string' || !HEALTH_STATUSES.includes(value as HealthStatus)) {
+  // The constant, not the caller's copy: a decoded claim brings its own string, and 100k
+  // stored instances kept 100k equal strings alive.
+  const status = typeof value === 'string' ? HEALTH_STATUSES.find((s) => s === value) : undefined
+  if (status === undefined) {
     throw new ValidationError(field, `must be one of ${HEALTH_STATUSES.join(', ')}`)
   }
-  return value as HealthStatus
+  return status
 }
 
 /**
