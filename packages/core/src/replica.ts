@@ -29,6 +29,20 @@ export const DEFAULT_ORIGIN_QUOTA: OriginQuota = Object.freeze({
 type Coverage = 'join' | 'pending' | 'none' | 'empty'
 
 /**
+ * True if every claim of `stored` (ascending seq) is one of `claims` (ascending seq) itself:
+ * what a part just stored. The common case of a join's parts, checked without building a set
+ * of the ids a part carries for each of them.
+ */
+function carriesAll(claims: readonly Claim[], stored: readonly Claim[]): boolean {
+  let j = 0
+  for (const claim of stored) {
+    while (j < claims.length && claims[j]!.seq < claim.seq) j++
+    if (claims[j] !== claim) return false
+  }
+  return true
+}
+
+/**
  * Creates the claim store with DESIGN.md's merge rules.
  *
  * Per origin `O = {gen, covered, floor}`; an input of generation `g` covers seqs
@@ -184,6 +198,7 @@ export function createReplica(init: ReplicaInit): Replica {
   ): void {
     const inRange = log.range(after, covered)
     if (inRange.length === 0) return
+    if (carriesAll(claims, inRange)) return
     const carried = new Set<string>()
     for (const claim of claims) carried.add(claim.id)
     for (const claim of inRange) {
