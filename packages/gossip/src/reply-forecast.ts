@@ -28,13 +28,24 @@ export interface ReplyForecast {
   readonly reply: EncodedReply
 }
 
+/** Forecasts of one session: used, and encoded for nothing (for the session's debug log). */
+export interface ForecastTally {
+  used: number
+  missed: number
+}
+
 /** The forecast's reply if it answers a peer at `theirs` from us at `ours`, else undefined. */
 export function forecastFits(
   forecast: ReplyForecast | undefined,
   theirs: Digest,
   ours: Digest,
+  tally: ForecastTally,
 ): EncodedReply | undefined {
   if (forecast === undefined) return undefined
-  if (!sameDigest(forecast.theirs, theirs) || !sameDigest(forecast.ours, ours)) return undefined
+  if (!sameDigest(forecast.theirs, theirs) || !sameDigest(forecast.ours, ours)) {
+    tally.missed++
+    return undefined
+  }
+  tally.used++
   return forecast.reply
 }

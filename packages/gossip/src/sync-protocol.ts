@@ -16,7 +16,12 @@ import {
 } from './messages.js'
 import type { NetworkCounters } from './network-stats.js'
 import { createRelayCheck, type RelayCheck } from './relay-check.js'
-import { type EncodedReply, forecastFits, type ReplyForecast } from './reply-forecast.js'
+import {
+  type EncodedReply,
+  type ForecastTally,
+  forecastFits,
+  type ReplyForecast,
+} from './reply-forecast.js'
 import type { SchemaDrops } from './schema.js'
 import { behind, sameDigest, withParts } from './sync-digest.js'
 
@@ -374,6 +379,7 @@ export function createSyncProtocol(
     const encodeAck2 = (digest: Digest): EncodedReply =>
       encodeParts(digest, (parts) => ({ v: PROTOCOL_VERSION, t: MessageType.ACK2, parts }))
     let forecast: ReplyForecast | undefined
+    const forecasts: ForecastTally = { used: 0, missed: 0 }
     /** The last SYN said we hold more than applying its ACK gave us (see below). */
     let overstated = false
     try {
@@ -388,7 +394,7 @@ export function createSyncProtocol(
         // from its parts' own declarations.
         const ours = replica.digest()
         // Our reply depends on their digest only, not on what their ACK brings us.
-        const reply = forecastFits(forecast, theirs, ours) ?? encodeAck2(theirs)
+        const reply = forecastFits(forecast, theirs, ours, forecasts) ?? encodeAck2(theirs)
         forecast = undefined
         sent += claimCount(reply.parts)
         const next = withParts(ours, ack.parts, self)
@@ -435,7 +441,15 @@ export function createSyncProtocol(
       throw err
     }
     counters.syncSession()
-    log('synced with %s: %d rounds, %d claims in, %d out', peer, rounds, received, sent)
+    log(
+      'synced with %s: %d rounds, %d claims in, %d out, replies forecast %d (%d missed)',
+      peer,
+      rounds,
+      received,
+      sent,
+      forecasts.used,
+      forecasts.missed,
+    )
     components.completed?.(peer, theirs)
     return { peer, rounds, received, sent }
   }
@@ -456,6 +470,7 @@ export function createSyncProtocol(
 
   async function serve(stream: Stream, peer: string): Promise<void> {
     let theirs: Digest | undefined
+    const forecasts: ForecastTally = { used: 0, missed: 0 }
     let rounds = 0
     let received = 0
     try {
@@ -471,7 +486,7 @@ export function createSyncProtocol(
           throw new SyncError('cluster', `peer is in cluster "${syn.cluster}"`)
         }
         theirs = syn.digest
-        const ack = forecastFits(forecast, theirs, want) ?? encodeAck(theirs, want)
+        const ack = forecastFits(forecast, theirs, want, forecasts) ?? encodeAck(theirs, want)
         forecast = undefined
         await write(session, ack.bytes)
         last = { theirs, parts: ack.parts }
@@ -510,7 +525,14 @@ export function createSyncProtocol(
       return
     }
     counters.syncSession()
-    log('served %s: %d rounds, %d claims in', peer, rounds, received)
+    log(
+      'served %s: %d rounds, %d claims in, replies forecast %d (%d missed)',
+      peer,
+      rounds,
+      received,
+      forecasts.used,
+      forecasts.missed,
+    )
     if (theirs !== undefined) components.completed?.(peer, theirs)
   }
 
