@@ -84,6 +84,7 @@ export async function startHost(label: string, lifetimeMs: number): Promise<Agen
       try {
         message = JSON.parse(line) as Reply | HostEvent
       } catch {
+        if (process.env.BENCH_ECHO) process.stderr.write(`[${label}] ${line}\n`)
         return // a stray log line
       }
       if ('e' in message) {
