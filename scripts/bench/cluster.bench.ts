@@ -17,7 +17,8 @@
  * some propagation clusters, `--nodes=10,30,50` the failure scenario's sizes (the largest
  * also runs the CPU hog), `--gap=50-150` sets the random pause between registrations (ms),
  * `--join-runs=15` the number of fresh joiners of the join scenario (3 by default).
- * `BENCH_HOST_NODE_ARGS` adds node flags to every agent process (e.g. `--cpu-prof`). Prints the figures and writes
+ * `BENCH_HOST_NODE_ARGS` adds node flags to every agent process (e.g. `--cpu-prof`), and
+ * `BENCH_ECHO=1` passes what they print outside the protocol (e.g. `--trace-gc`) to stderr. Prints the figures and writes
  * reports/bench-cluster.json and reports/bench-cluster.md. Not a test: a missed goal is
  * reported, not failed. Every scenario is bounded; all child processes are SIGKILLed on
  * exit, error, SIGINT and SIGTERM.
