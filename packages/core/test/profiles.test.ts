@@ -55,7 +55,7 @@ describe('profiles', () => {
     ['NaN', { tombstoneTtl: Number.NaN }, 'timings.tombstoneTtl'],
     ['infinite', { purgeAfter: Number.POSITIVE_INFINITY }, 'timings.purgeAfter'],
     ['a string', { deadAfter: '3000' as unknown as number }, 'timings.deadAfter'],
-    ['a probe timeout not below the period', { probeTimeout: 300 }, 'timings.probeTimeout'],
+    ['a probe timeout not below the period', { probeTimeout: 500 }, 'timings.probeTimeout'],
     ['a period not above the probe timeout', { probeInterval: 100 }, 'timings.probeInterval'],
     ['dead above the default purge', { deadAfter: 600_000 }, 'timings.deadAfter'],
     ['purge below dead', { deadAfter: 10_000, purgeAfter: 5_000 }, 'timings.purgeAfter'],

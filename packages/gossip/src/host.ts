@@ -75,8 +75,10 @@ export interface HostInit {
    * How often libp2p pings each connection, in ms; 0 turns the monitor off. Membership probes
    * already detect a silent node, so the monitor is only there to reap half-open connections (a peer
    * that vanished without a FIN: power loss, a cut cable), which TCP would keep for minutes.
-   * libp2p's 10 s default is most of the idle CPU of a 60-node cluster; 30 s costs a third.
-   * @default 30_000
+   * Each ping opens a stream (multistream negotiation, loggers, Noise frames on both ends):
+   * libp2p's 10 s default is most of the idle CPU of a 60-node cluster, and even 30 s was a
+   * third of the wake-ups of an idle daemon at 10 nodes. Reaping a dead link can wait 2 min.
+   * @default 120_000
    */
   connectionMonitorInterval?: number
   /**
@@ -160,7 +162,7 @@ export async function createHost(init: HostInit): Promise<Host> {
   const peerDiscovery = mdnsEnabled
     ? [mdns({ serviceTag: mdnsServiceTag(cluster), interval: init.mdnsInterval ?? 10_000 })]
     : []
-  const monitorInterval = init.connectionMonitorInterval ?? 30_000
+  const monitorInterval = init.connectionMonitorInterval ?? 120_000
   // Parsed once: it guards connections (pnet) and keys the membership datagrams.
   const clusterKey = init.clusterKey === undefined ? undefined : parseClusterKey(init.clusterKey)
   // Generated here rather than by libp2p: records are signed with it too.
