@@ -45,12 +45,12 @@ export const MAX_CLAIM_SIGNATURE_BYTES = 128
  * origin, and its vector the same few keys: the pattern ran twice per received claim (a tenth
  * of validating one), for the same string. A string equal to an accepted one is accepted.
  */
-let lastNodeId = ''
+let lastNodeId: string | undefined
 
 /** True if `value` is a node id: alphanumeric, 1 to `MAX_NODE_ID_LENGTH` characters. */
 export function isNodeId(value: unknown): value is string {
   if (typeof value !== 'string') return false
-  if (value === lastNodeId && value.length > 0) return true
+  if (value === lastNodeId) return true
   if (value.length === 0 || value.length > MAX_NODE_ID_LENGTH || !NODE_ID_PATTERN.test(value)) {
     return false
   }
