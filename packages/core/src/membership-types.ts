@@ -76,9 +76,16 @@ export type SwimMessage =
       readonly seq: number
       readonly target: string
       readonly updates: readonly MemberRecord[]
+      /** The sender's member-table tag (`member-table-tag.ts`); absent from older senders. */
+      readonly table?: number
     }
   /** Yes: answers a ping (or relays an indirect answer) with the ping's `seq`. */
-  | { readonly kind: 'ack'; readonly seq: number; readonly updates: readonly MemberRecord[] }
+  | {
+      readonly kind: 'ack'
+      readonly seq: number
+      readonly updates: readonly MemberRecord[]
+      readonly table?: number
+    }
   /** Please ping `target` for me and relay its ack under my `seq`. */
   | {
       readonly kind: 'ping-req'
@@ -91,7 +98,8 @@ export type SwimMessage =
   /**
    * Push-pull: the sender's whole member table (each member's ALIVE, and the record that put
    * it in its current state). Sent to a peer it did not know, at join, and every
-   * `pushPullInterval` to one random member. `reply` asks for the receiver's table back.
+   * `pushPullInterval` to one random member whose table tag differs from ours (to any
+   * random member every tenth time). `reply` asks for the receiver's table back.
    */
   | { readonly kind: 'state'; readonly reply: boolean; readonly records: readonly MemberRecord[] }
 
@@ -129,7 +137,10 @@ export interface SwimTimings {
   retransmitMult: number
   /** Local health ceiling: timeouts stretch up to this factor on a starved node. */
   awarenessMax: number
-  /** How often a random member gets our whole table (push-pull), repairing missed updates. */
+  /**
+   * How often a member whose table differs from ours (by the tags on probes) gets our whole
+   * table (push-pull), repairing missed updates; a converged cluster skips the exchange.
+   */
   pushPullInterval: number
   /** How often one dead member is probed, so that partitions heal and paused nodes return. */
   reconnectInterval: number

@@ -1,6 +1,7 @@
 import type { MemberState } from './agent-api.js'
 import { Awareness } from './awareness.js'
 import { memberRecordBytes } from './member-record-bytes.js'
+import { addTag, memberTablePart, subtractTag } from './member-table-tag.js'
 import {
   type AliveRecord,
   approximateRecordBytes,
@@ -76,6 +77,8 @@ export interface SwimInit {
 export interface Roster {
   readonly ids: readonly string[]
   alive(id: string): AliveRecord | undefined
+  /** Σ `memberTablePart` of every member's ALIVE, so no machine sums 10,000 of them. */
+  readonly tableSum: number
 }
 
 export interface SwimOutput {
@@ -147,6 +150,8 @@ interface Entry {
   record: MemberRecord
   since: number
   suspicion: Suspicion | undefined
+  /** Its share of the member-table tag (`member-table-tag.ts`). */
+  tagPart: number
 }
 
 interface Probe {
@@ -172,6 +177,11 @@ const counters = (): Record<SwimMessage['kind'], number> => ({
   nack: 0,
   state: 0,
 })
+/**
+ * Push-pull skips members whose table tag matched ours; every this many rounds it goes to a
+ * random member anyway, a backstop for the odd 32-bit collision.
+ */
+const PUSH_PULL_BACKSTOP_ROUNDS = 10
 const isUp = (state: MemberState): boolean => state === 'alive' || state === 'suspect'
 
 function gcd(a: number, b: number): number {
@@ -211,6 +221,21 @@ export function createSwim(init: SwimInit): Swim {
   let nextProbeAt = 0
   let nextPushPullAt = 0
   let nextReconnectAt = 0
+  let pushPullRounds = 0
+  /** Σ tagPart over `entries` and the roster's members not yet materialized. */
+  let entriesTag = 0
+  if (init.roster !== undefined) {
+    const own = init.roster.alive(self)
+    entriesTag =
+      own === undefined
+        ? init.roster.tableSum
+        : subtractTag(
+            init.roster.tableSum,
+            memberTablePart(self, own.gen, own.incarnation, 'alive'),
+          )
+  }
+  /** When each member's table tag last matched ours (see `tableTag`). */
+  const tableMatchedAt = new Map<string, number>()
   let expectedTick: number | undefined
   let lastReassert = Number.NEGATIVE_INFINITY
   const order = { offset: 0, stride: 1, index: 0, size: -1 }
@@ -242,6 +267,8 @@ export function createSwim(init: SwimInit): Swim {
       record: alive,
       since: 0,
       suspicion: undefined,
+      // Already counted in the roster's sum.
+      tagPart: memberTablePart(id, alive.gen, alive.incarnation, 'alive'),
     }
     entries.set(id, fresh)
     return fresh
@@ -297,6 +324,35 @@ export function createSwim(init: SwimInit): Swim {
     e.state = state
     e.record = record
     if (changed) e.since = now()
+    // Every caller has set the new generation and incarnation first.
+    entriesTag = subtractTag(entriesTag, e.tagPart)
+    e.tagPart = memberTablePart(e.id, e.gen, e.incarnation, state)
+    entriesTag = addTag(entriesTag, e.tagPart)
+  }
+
+  /** The member-table tag this node sends on direct PINGs and PING_ACKs. */
+  function tableTag(): number {
+    return addTag(entriesTag, memberTablePart(self, gen, incarnation, leaving ? 'left' : 'alive'))
+  }
+
+  function heardTable(from: string, tag: number): void {
+    if (entry(from) === undefined) return
+    if (tag === tableTag()) tableMatchedAt.set(from, now())
+    else tableMatchedAt.delete(from)
+  }
+
+  /** A random up member whose table has not matched ours within a push-pull period. */
+  function differingMember(time: number): string | undefined {
+    const size = ids.length
+    for (let tries = 0; tries < 8 && size > 0; tries++) {
+      const id = ids[Math.floor(random() * size)]!
+      if (id === self) continue
+      const e = entry(id)
+      if (e === undefined || !isUp(e.state)) continue
+      const matched = tableMatchedAt.get(id)
+      if (matched === undefined || time - matched >= timings.pushPullInterval) return id
+    }
+    return undefined
   }
 
   function disseminate(record: MemberRecord, flood: boolean): void {
@@ -338,8 +394,10 @@ export function createSwim(init: SwimInit): Swim {
         record,
         since: now(),
         suspicion: undefined,
+        tagPart: memberTablePart(record.id, record.gen, record.incarnation, 'alive'),
       }
       entries.set(record.id, fresh)
+      entriesTag = addTag(entriesTag, fresh.tagPart)
       mutableIds().push(record.id)
       order.size = -1
       fact(fresh)
@@ -409,8 +467,10 @@ export function createSwim(init: SwimInit): Swim {
         record,
         since: now(),
         suspicion: undefined,
+        tagPart: memberTablePart(record.id, record.gen, record.incarnation, 'left'),
       }
       entries.set(record.id, fresh)
+      entriesTag = addTag(entriesTag, fresh.tagPart)
       mutableIds().push(record.id)
       down.add(record.id)
       order.size = -1
@@ -540,7 +600,13 @@ export function createSwim(init: SwimInit): Swim {
     }
     probes.set(p.seq, p)
     tally.probes++
-    send(target, { kind: 'ping', seq: p.seq, target, updates: piggyback(target) })
+    send(target, {
+      kind: 'ping',
+      seq: p.seq,
+      target,
+      updates: piggyback(target),
+      table: tableTag(),
+    })
   }
 
   function goIndirect(p: Probe): void {
@@ -594,6 +660,9 @@ export function createSwim(init: SwimInit): Swim {
       return
     }
     for (const record of message.updates) learn(record)
+    if ((message.kind === 'ping' || message.kind === 'ack') && message.table !== undefined) {
+      heardTable(from, message.table)
+    }
     // A member we have never heard of talks to us: we missed its ALIVE; trade tables.
     if (from !== self && entry(from) === undefined && !sentStateRecently(from)) {
       sendState(from, true)
@@ -601,7 +670,7 @@ export function createSwim(init: SwimInit): Swim {
     switch (message.kind) {
       case 'ping':
         if (message.target !== self) return
-        send(from, { kind: 'ack', seq: message.seq, updates: piggyback(from) })
+        send(from, { kind: 'ack', seq: message.seq, updates: piggyback(from), table: tableTag() })
         return
       case 'ping-req': {
         const relaySeq = ++seq
@@ -615,6 +684,7 @@ export function createSwim(init: SwimInit): Swim {
           seq: relaySeq,
           target: message.target,
           updates: piggyback(message.target),
+          table: tableTag(),
         })
         return
       }
@@ -626,6 +696,7 @@ export function createSwim(init: SwimInit): Swim {
             kind: 'ack',
             seq: relay.requesterSeq,
             updates: piggyback(relay.requester),
+            table: tableTag(),
           })
           return
         }
@@ -718,7 +789,11 @@ export function createSwim(init: SwimInit): Swim {
     }
     if (started && time >= nextPushPullAt) {
       nextPushPullAt = time + timings.pushPullInterval * (0.75 + random() * 0.5)
-      const [peer] = randomMembers(1, self)
+      pushPullRounds++
+      const peer =
+        pushPullRounds % PUSH_PULL_BACKSTOP_ROUNDS === 0
+          ? randomMembers(1, self)[0]
+          : differingMember(time)
       if (peer !== undefined) sendState(peer, true)
     }
     if (started && time >= nextReconnectAt) {
@@ -735,6 +810,8 @@ export function createSwim(init: SwimInit): Swim {
       if (time - e.since > init.purgeAfter) {
         entries.delete(id)
         down.delete(id)
+        tableMatchedAt.delete(id)
+        entriesTag = subtractTag(entriesTag, e.tagPart)
         ids = mutableIds().filter((other) => other !== id)
         order.size = -1
       } else if (e.state === 'dead') {
@@ -749,6 +826,7 @@ export function createSwim(init: SwimInit): Swim {
         seq: ++seq,
         target: target.id,
         updates: piggyback(target.id),
+        table: tableTag(),
       })
     }
   }

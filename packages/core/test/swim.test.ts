@@ -316,6 +316,58 @@ describe('SWIM state machine', () => {
     expect(reply?.message).toMatchObject({ kind: 'ack', updates: [{ kind: 'dead', id: 'b' }] })
   })
 
+  /**
+   * Runs three converged machines for `ms`, delivering at once through `alter`; returns who
+   * sent whom a table exchange (push-pull's first half).
+   */
+  function exchanges(ms: number, alter: (from: string, message: SwimMessage) => SwimMessage) {
+    const { clock, swims } = machines(['a', 'b', 'c'])
+    const sent: string[] = []
+    for (const swim of swims.values()) swim.start()
+    for (; clock.time < ms; clock.time += 100) {
+      for (const [from, swim] of swims) {
+        if (swim.nextDeadline() <= clock.time) swim.tick()
+        const pending = [{ from, out: swim.drain().messages }]
+        while (pending.length > 0) {
+          const { from: sender, out } = pending.pop()!
+          for (const { to, message } of out) {
+            if (message.kind === 'state' && message.reply) sent.push(`${sender}→${to}`)
+            const target = swims.get(to)!
+            target.receive(sender, alter(sender, message))
+            pending.push({ from: to, out: target.drain().messages })
+          }
+        }
+      }
+    }
+    return sent
+  }
+  const untag = (message: SwimMessage): SwimMessage => {
+    if (message.kind !== 'ping' && message.kind !== 'ack') return message
+    const { table: _, ...rest } = message
+    return rest as SwimMessage
+  }
+
+  it('skips push-pull with members whose table tag matches, except every tenth round', () => {
+    // 320 s is about ten push-pull periods for each of the three.
+    const untagged = exchanges(320_000, (_, message) => untag(message))
+    const tagged = exchanges(320_000, (_, message) => message)
+    expect(untagged.length).toBeGreaterThanOrEqual(24)
+    expect(tagged.length).toBeGreaterThanOrEqual(1)
+    expect(tagged.length).toBeLessThanOrEqual(6)
+  })
+
+  it('sends push-pull to a member whose table tag differs from ours', () => {
+    // b's tags reach a garbled: a believes b's table differs; c's tags stay true.
+    const sent = exchanges(320_000, (from, message) =>
+      from === 'b' && 'table' in message && message.table !== undefined
+        ? { ...message, table: (message.table + 1) >>> 0 }
+        : message,
+    )
+    const fromA = sent.filter((pair) => pair.startsWith('a→'))
+    expect(fromA.filter((pair) => pair === 'a→b').length).toBeGreaterThanOrEqual(8)
+    expect(fromA.filter((pair) => pair === 'a→c').length).toBeLessThanOrEqual(1)
+  })
+
   it('trades whole tables with a peer it does not know', () => {
     const { get } = machines(['a', 'b'])
     const a = get('a')

@@ -4,8 +4,9 @@ import type { Digest } from '@grapevine/core'
  * Digest tags: every direct PING and PING_ACK carries a 32-bit hash of its sender's replica
  * digest (each origin's generation and covered seq), so two members that probe each other
  * learn whether they hold the same writes for the price of five bytes. A differing tag that
- * persists starts a sync session at once; periodic anti-entropy becomes a slow backstop (for
- * the odd hash collision) instead of the repair path, and an idle cluster runs no sessions.
+ * persists starts a sync session at once; periodic anti-entropy skips the peers whose tag
+ * matched and becomes a slow backstop (for the odd hash collision) instead of the repair
+ * path, so an idle cluster runs almost no sessions.
  *
  * `floor` is left out: it says which tombstones a replica has collected, which differs
  * between replicas that hold the same writes.
@@ -58,6 +59,8 @@ export interface DigestWatch {
   tag(): number
   /** A peer's tag, from a frame it sent. */
   heard(peer: string, tag: number): void
+  /** True if `peer`'s tag matched ours within the last `withinMs`. */
+  agrees(peer: string, withinMs: number): boolean
   /** Forgets a peer (it disconnected). */
   forget(peer: string): void
 }
@@ -73,6 +76,8 @@ export function createDigestWatch(
   const minGapMs = init.minGapMs ?? init.settleMs
   /** When each peer was first heard with a tag that differed from ours, until it matches. */
   const differing = new Map<string, number>()
+  /** When each peer's tag last matched ours. */
+  const matched = new Map<string, number>()
 
   function tag(): number {
     const time = components.now()
@@ -92,11 +97,13 @@ export function createDigestWatch(
     tag,
     heard(peer, theirs) {
       const ours = tag()
+      const time = components.now()
       if (theirs === ours) {
         differing.delete(peer)
+        matched.set(peer, time)
         return
       }
-      const time = components.now()
+      matched.delete(peer)
       const since = differing.get(peer)
       if (since === undefined) differing.set(peer, time)
       const settled = time - changedAt >= init.settleMs
@@ -107,8 +114,13 @@ export function createDigestWatch(
         components.syncSoon(peer)
       }
     },
+    agrees(peer, withinMs) {
+      const at = matched.get(peer)
+      return at !== undefined && components.now() - at < withinMs
+    },
     forget(peer) {
       differing.delete(peer)
+      matched.delete(peer)
     },
   }
 }

@@ -154,6 +154,7 @@ export function createGossipNode(
       },
       isConnected: (peer) => host.connectedPeers().includes(peer),
       busy: (peer) => protocol.serving(peer),
+      inAgreement: (peer) => digestWatch.agrees(peer, init.syncInterval),
       log,
     },
   )

@@ -89,7 +89,7 @@ interface Link {
 const VERIFIED_CACHE = 8_192
 /** How long after a connection closed a PING to that peer takes the stream (see above). */
 const LOST_CONNECTION_MS = 5_000
-/** A PING frame without records: header, seq, target id, digest tag. */
+/** A PING frame without records: header, seq, target id, table and digest tags. */
 const PING_FRAME_BASE_BYTES = 100
 
 export function createSwimMembership(

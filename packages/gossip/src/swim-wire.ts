@@ -9,14 +9,16 @@ import { type Fields, integer, isFields, list, ORIGIN_PATTERN, schema } from './
  * which travel piggybacked on those frames, in MEMBERS tables and on the pubsub topic.
  *
  *     record   {t: ALIVE|SUSPECT|DEAD|LEFT, id, gen, inc, from?, name?, addrs?, sig}
- *     PING      {v, t, seq, target, up: record[], dg?}     PING_ACK  {v, t, seq, up, dg?}
+ *     PING      {v, t, seq, target, up: record[], mt?, dg?}   PING_ACK  {v, t, seq, up, mt?, dg?}
  *     PING_REQ  {v, t, seq, target, up}                    PING_NACK {v, t, seq, up}
  *     MEMBERS   {v, t, reply, records: record[]}
  *
  * `from` is on SUSPECT and DEAD (the accuser, who signed), `name` and `addrs` on ALIVE.
  * `dg` on a direct PING or PING_ACK is the sender's digest tag (`digest-tag.ts`): a 32-bit
  * hash of its replica's version vector, so two members that probe each other notice they
- * differ without a sync session. The membership machine never sees it.
+ * differ without a sync session. The membership machine never sees it. `mt` is the
+ * sender's member-table tag (core's `member-table-tag.ts`), the same idea for push-pull; the
+ * machine sets and reads it. Both are optional, so older senders still decode.
  * Decoding treats input as hostile like `schema.ts`; signatures are checked by the caller.
  */
 
@@ -125,12 +127,13 @@ export interface SwimFrame {
   readonly digestTag: number | undefined
 }
 
-const MAX_DIGEST_TAG = 0xffff_ffff
+const MAX_TAG = 0xffff_ffff
 
-function digestTagOf(fields: Fields): number | undefined {
-  if (fields.dg === undefined) return undefined
-  const tag = integer(fields, 'dg', 0)
-  if (tag > MAX_DIGEST_TAG) throw schema('dg must be an integer ≤ 2^32 − 1')
+/** An optional 32-bit tag field (`dg`, `mt`). */
+function tagOf(fields: Fields, name: 'dg' | 'mt'): number | undefined {
+  if (fields[name] === undefined) return undefined
+  const tag = integer(fields, name, 0)
+  if (tag > MAX_TAG) throw schema(`${name} must be an integer ≤ 2^32 − 1`)
   return tag
 }
 
@@ -142,13 +145,16 @@ function validateFrame(value: unknown): SwimMessage {
   const updates = (): MemberRecord[] =>
     list(value, 'up', WIRE_LIMITS.piggybackRecords).map(validateRecord)
   switch (value.t) {
-    case MessageType.PING:
+    case MessageType.PING: {
+      const table = tagOf(value, 'mt')
       return {
         kind: 'ping',
         seq: integer(value, 'seq', 0),
         target: peerId(value, 'target'),
         updates: updates(),
+        ...(table !== undefined && { table }),
       }
+    }
     case MessageType.PING_REQ:
       return {
         kind: 'ping-req',
@@ -156,8 +162,15 @@ function validateFrame(value: unknown): SwimMessage {
         target: peerId(value, 'target'),
         updates: updates(),
       }
-    case MessageType.PING_ACK:
-      return { kind: 'ack', seq: integer(value, 'seq', 0), updates: updates() }
+    case MessageType.PING_ACK: {
+      const table = tagOf(value, 'mt')
+      return {
+        kind: 'ack',
+        seq: integer(value, 'seq', 0),
+        updates: updates(),
+        ...(table !== undefined && { table }),
+      }
+    }
     case MessageType.PING_NACK:
       return { kind: 'nack', seq: integer(value, 'seq', 0), updates: updates() }
     case MessageType.MEMBERS: {
@@ -184,6 +197,7 @@ export function encodeSwimFrame(message: SwimMessage, digestTag?: number): Uint8
           seq: message.seq,
           ...('target' in message && { target: message.target }),
           up: message.updates.map(recordToWire),
+          ...('table' in message && message.table !== undefined && { mt: message.table }),
           ...(digestTag !== undefined &&
             (message.kind === 'ping' || message.kind === 'ack') && { dg: digestTag }),
         }
@@ -215,6 +229,6 @@ export function decodeSwimEnvelope(bytes: Uint8Array): SwimFrame {
   const message = validateFrame(value)
   // validateFrame accepted `value` as a map.
   const digestTag =
-    message.kind === 'ping' || message.kind === 'ack' ? digestTagOf(value as Fields) : undefined
+    message.kind === 'ping' || message.kind === 'ack' ? tagOf(value as Fields, 'dg') : undefined
   return { message, digestTag }
 }

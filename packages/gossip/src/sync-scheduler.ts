@@ -23,6 +23,11 @@ export interface SyncSchedulerComponents {
   isConnected(peer: string): boolean
   /** True while `peer` runs a session with us; periodic and opportunistic syncs skip it. */
   busy(peer: string): boolean
+  /**
+   * True if `peer` is known to hold what we hold (its digest tag matched ours within a sync
+   * period): periodic anti-entropy skips it, except every `BACKSTOP_ROUNDS`th round.
+   */
+  inAgreement?(peer: string): boolean
   log: Logger
 }
 
@@ -40,6 +45,9 @@ export interface SyncScheduler {
   pullLater(relay: string, origin: string, stillBehind: () => boolean): void
 }
 
+/** Every this many periodic rounds one ignores agreement: a backstop for tag collisions. */
+const BACKSTOP_ROUNDS = 10
+
 export function createSyncScheduler(
   init: SyncSchedulerInit,
   components: SyncSchedulerComponents,
@@ -50,6 +58,7 @@ export function createSyncScheduler(
   const lastSession = new Map<string, number>()
   const pulls = new Map<string, ReturnType<typeof setTimeout>>()
   let periodic: ReturnType<typeof setTimeout> | undefined
+  let rounds = 0
   let running = false
 
   async function run(peer: string): Promise<void> {
@@ -85,9 +94,16 @@ export function createSyncScheduler(
     periodic = setTimeout(() => {
       const time = performance.now()
       for (const [peer, at] of lastSession) if (time - at > recentWindow) lastSession.delete(peer)
+      rounds++
+      const backstop = rounds % BACKSTOP_ROUNDS === 0
       const peers = components
         .candidates()
-        .filter((candidate) => !active.has(candidate) && !components.busy(candidate))
+        .filter(
+          (candidate) =>
+            !active.has(candidate) &&
+            !components.busy(candidate) &&
+            (backstop || components.inAgreement?.(candidate) !== true),
+        )
       const peer = peers[Math.floor(Math.random() * peers.length)]
       if (peer !== undefined) void syncNow(peer)
       if (running) scheduleAntiEntropy()

@@ -48,6 +48,18 @@ describe('digest tags', () => {
       expect(() => decodeSwimEnvelope(bytes)).toThrow(DecodeError)
     }
   })
+
+  it('travel beside the member-table tag, which is optional and checked the same way', () => {
+    const ack: SwimMessage = { kind: 'ack', seq: 7, updates: [], table: 0xffff_ffff }
+    expect(decodeSwimEnvelope(encodeSwimFrame(ack, 3))).toEqual({ message: ack, digestTag: 3 })
+    const untagged: SwimMessage = { kind: 'ack', seq: 7, updates: [] }
+    expect(decodeSwimEnvelope(encodeSwimFrame(untagged)).message).toEqual(untagged)
+    const packr = new Packr({ useRecords: false })
+    for (const mt of [-1, 2 ** 32, 1.5, 'x']) {
+      const bytes = packr.pack({ v: PROTOCOL_VERSION, t: 21, seq: 1, up: [], mt })
+      expect(() => decodeSwimEnvelope(bytes)).toThrow(/mt/)
+    }
+  })
 })
 
 describe('digest watch', () => {
@@ -101,6 +113,22 @@ describe('digest watch', () => {
       w.heard(B, w.tag())
     }
     expect(synced).toEqual([])
+  })
+
+  it('says a peer agrees while its last tag matched recently, and not once it differs', () => {
+    const { w, clock } = watch()
+    expect(w.agrees(B, 30_000)).toBe(false)
+    w.heard(B, w.tag())
+    clock.now = 29_000
+    expect(w.agrees(B, 30_000)).toBe(true)
+    clock.now = 31_000
+    expect(w.agrees(B, 30_000)).toBe(false)
+    w.heard(B, w.tag())
+    w.heard(B, 42)
+    expect(w.agrees(B, 30_000)).toBe(false)
+    w.heard(B, w.tag())
+    w.forget(B)
+    expect(w.agrees(B, 30_000)).toBe(false)
   })
 
   it('starts at most one session a second however many peers differ', () => {

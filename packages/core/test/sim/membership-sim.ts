@@ -1,4 +1,5 @@
 import type { MemberState } from '../../src/agent-api.js'
+import { addTag, memberTablePart } from '../../src/member-table-tag.js'
 import type {
   AliveRecord,
   MemberRecord,
@@ -166,7 +167,14 @@ export class MembershipSim {
       this.index.has(id)
         ? { kind: 'alive', id, gen: 1, incarnation: 0, name: id, addrs: [], sig: NO_SIG }
         : undefined
-    const roster = init.converged === false ? undefined : { ids, alive: aliveOf }
+    const roster =
+      init.converged === false
+        ? undefined
+        : {
+            ids,
+            alive: aliveOf,
+            tableSum: ids.reduce((sum, id) => addTag(sum, memberTablePart(id, 1, 0, 'alive')), 0),
+          }
     for (const id of ids) {
       const swim = createSwim({
         self: id,
