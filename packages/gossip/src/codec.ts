@@ -101,7 +101,8 @@ const asIs = (_name: string, value: unknown): unknown => value
 function writePart(out: FrameWriter, part: SyncPart): void {
   writeMapAround(out, part, 'claims', CLAIMS_KEY, sealField, () => {
     out.arrayHeader(part.claims.length)
-    for (const claim of part.claims) out.latin1(claimBytes.bytes(claim))
+    const claims = part.claims
+    for (let i = 0; i < claims.length; i++) out.latin1(claimBytes.bytes(claims[i]!))
   })
 }
 

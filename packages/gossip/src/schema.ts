@@ -102,7 +102,9 @@ function claimsOf(
 ): { claims: Claim[]; upTo: number } {
   const claims: Claim[] = []
   let last = after
-  for (const [i, item] of raw.entries()) {
+  // Indexed: `entries()` allocated an iterator result and a pair per claim received.
+  for (let i = 0; i < raw.length; i++) {
+    const item = raw[i]
     let claim: Claim | undefined
     try {
       claim = validateClaim(expandClaim(item, origin, gen))
