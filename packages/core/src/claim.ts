@@ -154,6 +154,11 @@ export function validateClaim(value: unknown): Claim {
  * A cheap upper-bound estimate of a claim's encoded size, used to cut sync replies and
  * DELTA batches at a byte budget without encoding twice. Strings count one byte per UTF-16
  * unit plus a header; the estimate only has to be monotone and not far below msgpack's size.
+ *
+ * Indexed loops, not `for…of`: a claim's arrays are frozen, and V8 does not inline iteration
+ * over frozen arrays, so every step allocated an iterator result. A holder serving a 100k join
+ * estimates every claim in every reply: ~20 MB of garbage a join, which grew the young
+ * generation and, with it, the holder's full GCs during joins.
  */
 export function estimateClaimBytes(claim: Claim): number {
   let bytes = 48 + claim.origin.length + claim.id.length + (claim.sig?.byteLength ?? 0)
@@ -162,11 +167,15 @@ export function estimateClaimBytes(claim: Claim): number {
   if (instance === null) return bytes
   bytes += 64 + instance.id.length + instance.name.length + instance.version.length
   bytes += instance.node.length
-  for (const url of instance.endpoints) bytes += url.length + 3
-  for (const tag of instance.tags) bytes += tag.length + 3
-  for (const key in instance.metadata) bytes += key.length + instance.metadata[key]!.length + 6
-  for (const check of instance.checks ?? []) {
-    bytes += 40 + check.id.length + check.name.length + check.output.length
+  const { endpoints, tags, metadata, checks } = instance
+  for (let i = 0; i < endpoints.length; i++) bytes += endpoints[i]!.length + 3
+  for (let i = 0; i < tags.length; i++) bytes += tags[i]!.length + 3
+  for (const key in metadata) bytes += key.length + metadata[key]!.length + 6
+  if (checks !== undefined) {
+    for (let i = 0; i < checks.length; i++) {
+      const check = checks[i]!
+      bytes += 40 + check.id.length + check.name.length + check.output.length
+    }
   }
   return bytes
 }

@@ -1,7 +1,16 @@
-import type { Claim, Seal } from '@grapevine/core'
+import type { Claim, Seal, SyncPart } from '@grapevine/core'
 import { Packr, Unpackr } from 'msgpackr'
+import { compactClaim, createClaimBytesCache } from './claim-bytes.js'
 import { DecodeError, MessageTooLargeError } from './errors.js'
-import { MessageType, type PubsubMessage, type SyncFrame, WIRE_LIMITS } from './messages.js'
+import { FrameWriter, mapHeaderLength } from './frame-writer.js'
+import {
+  type Ack2Message,
+  type AckMessage,
+  MessageType,
+  type PubsubMessage,
+  type SyncFrame,
+  WIRE_LIMITS,
+} from './messages.js'
 import { type SchemaDrops, validatePubsubMessage, validateSyncFrame } from './schema.js'
 import { recordMessageToWire } from './swim-wire.js'
 
@@ -22,27 +31,16 @@ const unpackr = new Unpackr({
   copyBuffers: true,
 })
 
-/**
- * A claim as it travels inside a DELTA or a sync part: the envelope already names its origin
- * and generation, and a live instance's `id` and `node` equal the claim's id and origin, so
- * those copies stay home (a peer id is 52 characters; this is about 40% of a sync's bytes).
- * `schema.ts` puts them back from the envelope before validating.
- */
-function compactClaim(claim: Claim): object {
-  const { id, seq, vv, instance, sig } = claim
-  const signed = sig === undefined ? {} : { sig }
-  if (instance === null) return { id, seq, vv, instance: null, ...signed }
-  const { id: _id, node: _node, ...fields } = instance
-  return { id, seq, vv, instance: fields, ...signed }
+/** The seal without its origin (the envelope's). */
+function compactSeal(seal: Seal): object {
+  const { gen, covered, floor, sig } = seal
+  return { gen, covered, floor, sig }
 }
 
-/** Claims compacted, and the seal without its origin (the envelope's). */
+/** Claims compacted, and the seal without its origin. */
 function compactClaims<T extends { claims: readonly Claim[]; seal?: Seal }>(holder: T): T {
   const out: Record<string, unknown> = { ...holder, claims: holder.claims.map(compactClaim) }
-  if (holder.seal !== undefined) {
-    const { gen, covered, floor, sig } = holder.seal
-    out.seal = { gen, covered, floor, sig }
-  }
+  if (holder.seal !== undefined) out.seal = compactSeal(holder.seal)
   return out as unknown as T
 }
 
@@ -59,6 +57,67 @@ function encode(message: PubsubMessage | SyncFrame, limit: number): Uint8Array {
   const bytes = packr.pack(compact(message))
   if (bytes.byteLength > limit) throw new MessageTooLargeError(bytes.byteLength, limit)
   return bytes
+}
+
+/** Each claim's compact bytes, encoded once per claim object (see claim-bytes.ts). */
+const claimBytes = createClaimBytesCache((value) => packr.pack(value))
+const CLAIMS_KEY = Uint8Array.from(packr.pack('claims'))
+const PARTS_KEY = Uint8Array.from(packr.pack('parts'))
+
+/**
+ * Writes the map `object` with the value of `key` written by `write`: the fields before and
+ * after it are packed as one map each, whose entries (without their header) go around it.
+ * Key order and bytes are those of `packr.pack` (a test holds the two to the same bytes).
+ */
+function writeMapAround(
+  out: FrameWriter,
+  object: object,
+  key: string,
+  keyBytes: Uint8Array,
+  field: (name: string, value: unknown) => unknown,
+  write: () => void,
+): void {
+  const keys = Object.keys(object)
+  const at = keys.indexOf(key)
+  if (at < 0) throw new TypeError(`no ${key} to write`)
+  const entries = (names: string[]): void => {
+    if (names.length === 0) return
+    const fields: Record<string, unknown> = {}
+    for (const name of names) fields[name] = field(name, (object as Record<string, unknown>)[name])
+    const packed = packr.pack(fields)
+    out.bytes(packed.subarray(mapHeaderLength(packed)))
+  }
+  out.mapHeader(keys.length)
+  entries(keys.slice(0, at))
+  out.bytes(keyBytes)
+  write()
+  entries(keys.slice(at + 1))
+}
+
+const sealField = (name: string, value: unknown): unknown =>
+  name === 'seal' && value !== undefined ? compactSeal(value as Seal) : value
+const asIs = (_name: string, value: unknown): unknown => value
+
+function writePart(out: FrameWriter, part: SyncPart): void {
+  writeMapAround(out, part, 'claims', CLAIMS_KEY, sealField, () => {
+    out.arrayHeader(part.claims.length)
+    const claims = part.claims
+    for (let i = 0; i < claims.length; i++) out.latin1(claimBytes.bytes(claims[i]!))
+  })
+}
+
+/**
+ * An ACK or ACK2 from each claim's cached bytes: the same bytes as `encode`, without
+ * re-encoding the claims a reply has sent before (a join sends every claim held).
+ */
+function encodeReply(frame: AckMessage | Ack2Message, limit: number): Uint8Array {
+  const out = new FrameWriter()
+  writeMapAround(out, frame, 'parts', PARTS_KEY, asIs, () => {
+    out.arrayHeader(frame.parts.length)
+    for (const part of frame.parts) writePart(out, part)
+  })
+  if (out.size > limit) throw new MessageTooLargeError(out.size, limit)
+  return out.finish()
 }
 
 function decode<T>(
@@ -103,6 +162,7 @@ export function encodeSyncFrame(
   frame: SyncFrame,
   limit: number = WIRE_LIMITS.syncFrameBytes,
 ): Uint8Array {
+  if (frame.t === MessageType.ACK || frame.t === MessageType.ACK2) return encodeReply(frame, limit)
   return encode(frame, limit)
 }
 

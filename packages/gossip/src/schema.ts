@@ -48,7 +48,7 @@ function originOf(fields: Fields): string {
 /** The envelope's checks on top of `validateClaim`: ascending seqs in `(after, upTo]`. */
 /**
  * Puts back what the sender left out of a claim because its envelope implies it (see
- * `compactClaim` in codec.ts): origin, generation, and a live instance's id and node.
+ * `compactClaim` in claim-bytes.ts): origin, generation, and a live instance's id and node.
  */
 function expandClaim(item: unknown, origin: string, gen: number): unknown {
   if (!isFields(item)) return item
@@ -102,7 +102,9 @@ function claimsOf(
 ): { claims: Claim[]; upTo: number } {
   const claims: Claim[] = []
   let last = after
-  for (const [i, item] of raw.entries()) {
+  // Indexed: `entries()` allocated an iterator result and a pair per claim received.
+  for (let i = 0; i < raw.length; i++) {
+    const item = raw[i]
     let claim: Claim | undefined
     try {
       claim = validateClaim(expandClaim(item, origin, gen))

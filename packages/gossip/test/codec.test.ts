@@ -108,6 +108,82 @@ describe('codec: round trips', () => {
     }
   })
 
+  it('ACK and ACK2 from cached claim bytes are the bytes msgpack gives the compact frame', () => {
+    // The oracle: the frame compacted as the Wire section says, packed in one go.
+    const packr = new Packr({ useRecords: false, moreTypes: false, variableMapSize: true })
+    const compactClaim = (claim: Claim) => {
+      const { id, seq, vv, instance, sig } = claim
+      const signed = sig === undefined ? {} : { sig }
+      if (instance === null) return { id, seq, vv, instance: null, ...signed }
+      const { id: _id, node: _node, ...fields } = instance
+      return { id, seq, vv, instance: fields, ...signed }
+    }
+    const reference = (frame: SyncFrame): Uint8Array => {
+      if (frame.t === MessageType.SYN) return packr.pack(frame)
+      const parts = frame.parts.map((part) => {
+        const out: Record<string, unknown> = { ...part, claims: part.claims.map(compactClaim) }
+        if (part.seal !== undefined) {
+          const { gen, covered, floor, sig } = part.seal
+          out.seal = { gen, covered, floor, sig }
+        }
+        return out
+      })
+      return packr.pack({ ...frame, parts })
+    }
+    const delta = writes(20)
+    const signed = delta.claims.map((claim) => Object.freeze({ ...claim, sig: new Uint8Array(64) }))
+    const tombstone = Object.freeze({ ...delta.claims[0]!, seq: 21, instance: null })
+    const seal = { origin: ORIGIN, gen: 7, covered: 21, floor: 3, sig: new Uint8Array(64).fill(1) }
+    const part = (claims: readonly Claim[], extra: object = {}) => ({
+      origin: ORIGIN,
+      gen: 7,
+      full: false,
+      after: 0,
+      floor: 0,
+      covered: claims.length,
+      claims,
+      ...extra,
+    })
+    const digest = { [ORIGIN]: { gen: 7, covered: 2, floor: 0 } }
+    const frames: SyncFrame[] = [
+      { v: PROTOCOL_VERSION, t: MessageType.ACK2, parts: [] },
+      { v: PROTOCOL_VERSION, t: MessageType.ACK, parts: [part([])], want: {} },
+      {
+        v: PROTOCOL_VERSION,
+        t: MessageType.ACK,
+        parts: [part(delta.claims.slice(0, 3))],
+        want: digest,
+      },
+      // 20 claims and 17 parts: 16-bit array headers; a seal (compacted) and a tombstone.
+      {
+        v: PROTOCOL_VERSION,
+        t: MessageType.ACK2,
+        parts: Array.from({ length: 17 }, (_, i) =>
+          part(i % 2 === 0 ? signed : [...delta.claims.slice(0, i), tombstone], { seal }),
+        ),
+      },
+      // 70,000 claims: a 32-bit array header.
+      {
+        v: PROTOCOL_VERSION,
+        t: MessageType.ACK2,
+        parts: [part(Array.from({ length: 70_000 }, (_, i) => delta.claims[i % 20]!))],
+      },
+    ]
+    // The first byte that differs, or -1 (a deep equality of megabytes takes minutes).
+    const firstDifference = (a: Uint8Array, b: Uint8Array): number => {
+      if (Buffer.compare(a, b) === 0) return -1
+      for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return i
+      return Math.min(a.length, b.length)
+    }
+    for (const frame of frames) {
+      const expected = reference(frame)
+      expect(firstDifference(encodeSyncFrame(frame, 64 * 2 ** 20), expected)).toBe(-1)
+      // Again, from the cache.
+      expect(firstDifference(encodeSyncFrame(frame, 64 * 2 ** 20), expected)).toBe(-1)
+    }
+    expect(() => encodeSyncFrame(frames[4]!)).toThrow(MessageTooLargeError)
+  })
+
   it('refuses to encode a pubsub message over 64 KiB', () => {
     expect(() => encodePubsubMessage(deltaMessage(writes(600)))).toThrow(MessageTooLargeError)
   })

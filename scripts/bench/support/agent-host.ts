@@ -56,6 +56,10 @@ export async function startHost(label: string, lifetimeMs: number): Promise<Agen
     [
       // e.g. BENCH_HOST_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the agents
       ...(process.env.BENCH_HOST_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+      // and BENCH_HOLDER_NODE_ARGS for the join scenario's holder only
+      ...((label === 'join-holder' &&
+        process.env.BENCH_HOLDER_NODE_ARGS?.split(' ').filter(Boolean)) ||
+        []),
       '--import',
       'tsx',
       '--conditions=@grapevine/source',
