@@ -1,4 +1,5 @@
 import type { MemberState } from './agent-api.js'
+import { fnv1a } from './fnv.js'
 
 /**
  * Member-table tags: every direct PING and PING_ACK carries a 32-bit summary of its sender's
@@ -20,12 +21,7 @@ export function memberTablePart(
 ): number {
   // FNV-1a, then murmur3's finaliser: sums of raw FNV hashes of similar strings would cancel
   // out in their low bits far more often than 1 in 2^32.
-  let hash = 0x811c9dc5
-  const text = `${id}:${gen}:${incarnation}:${state}`
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i)
-    hash = Math.imul(hash, 0x01000193)
-  }
+  let hash = fnv1a(`${id}:${gen}:${incarnation}:${state}`)
   hash ^= hash >>> 16
   hash = Math.imul(hash, 0x85ebca6b)
   hash ^= hash >>> 13

@@ -236,6 +236,8 @@ export function createSwim(init: SwimInit): Swim {
   }
   /** When each member's table tag last matched ours (see `tableTag`). */
   const tableMatchedAt = new Map<string, number>()
+  /** This node's own share of the tag, recomputed when its incarnation or state changes. */
+  let ownPart = { incarnation: -1, state: 'alive' as MemberState, part: 0 }
   let expectedTick: number | undefined
   let lastReassert = Number.NEGATIVE_INFINITY
   const order = { offset: 0, stride: 1, index: 0, size: -1 }
@@ -332,27 +334,17 @@ export function createSwim(init: SwimInit): Swim {
 
   /** The member-table tag this node sends on direct PINGs and PING_ACKs. */
   function tableTag(): number {
-    return addTag(entriesTag, memberTablePart(self, gen, incarnation, leaving ? 'left' : 'alive'))
+    const state = leaving ? 'left' : 'alive'
+    if (ownPart.incarnation !== incarnation || ownPart.state !== state) {
+      ownPart = { incarnation, state, part: memberTablePart(self, gen, incarnation, state) }
+    }
+    return addTag(entriesTag, ownPart.part)
   }
 
   function heardTable(from: string, tag: number): void {
     if (entry(from) === undefined) return
     if (tag === tableTag()) tableMatchedAt.set(from, now())
     else tableMatchedAt.delete(from)
-  }
-
-  /** A random up member whose table has not matched ours within a push-pull period. */
-  function differingMember(time: number): string | undefined {
-    const size = ids.length
-    for (let tries = 0; tries < 8 && size > 0; tries++) {
-      const id = ids[Math.floor(random() * size)]!
-      if (id === self) continue
-      const e = entry(id)
-      if (e === undefined || !isUp(e.state)) continue
-      const matched = tableMatchedAt.get(id)
-      if (matched === undefined || time - matched >= timings.pushPullInterval) return id
-    }
-    return undefined
   }
 
   function disseminate(record: MemberRecord, flood: boolean): void {
@@ -574,14 +566,19 @@ export function createSwim(init: SwimInit): Swim {
   }
 
   /** Up to `count` random members that are up, other than `exclude`. */
-  function randomMembers(count: number, exclude: string): string[] {
+  /** Up to `count` random up members other than `exclude` that `accept` (a few tries each). */
+  function randomMembers(
+    count: number,
+    exclude: string,
+    accept: (id: string) => boolean = () => true,
+  ): string[] {
     const picked = new Set<string>()
     const size = ids.length
     for (let tries = 0; tries < count * 4 + 8 && picked.size < count && size > 0; tries++) {
       const id = ids[Math.floor(random() * size)]!
       if (id === self || id === exclude || picked.has(id)) continue
       const e = entry(id)
-      if (e !== undefined && isUp(e.state)) picked.add(id)
+      if (e !== undefined && isUp(e.state) && accept(id)) picked.add(id)
     }
     return [...picked]
   }
@@ -790,10 +787,11 @@ export function createSwim(init: SwimInit): Swim {
     if (started && time >= nextPushPullAt) {
       nextPushPullAt = time + timings.pushPullInterval * (0.75 + random() * 0.5)
       pushPullRounds++
-      const peer =
-        pushPullRounds % PUSH_PULL_BACKSTOP_ROUNDS === 0
-          ? randomMembers(1, self)[0]
-          : differingMember(time)
+      const backstop = pushPullRounds % PUSH_PULL_BACKSTOP_ROUNDS === 0
+      // A member whose table matched ours within the period has nothing for us, nor we for it.
+      const differs = (id: string): boolean =>
+        time - (tableMatchedAt.get(id) ?? Number.NEGATIVE_INFINITY) >= timings.pushPullInterval
+      const [peer] = randomMembers(1, self, backstop ? undefined : differs)
       if (peer !== undefined) sendState(peer, true)
     }
     if (started && time >= nextReconnectAt) {

@@ -1,4 +1,4 @@
-import type { Digest } from '@grapevine/core'
+import { type Digest, fnv1a } from '@grapevine/core'
 
 /**
  * Digest tags: every direct PING and PING_ACK carries a 32-bit hash of its sender's replica
@@ -13,20 +13,13 @@ import type { Digest } from '@grapevine/core'
  */
 export function digestTag(digest: Digest): number {
   // FNV-1a over the origins in a fixed order: the same digest always gives the same tag.
-  let hash = 0x811c9dc5
-  const mix = (text: string) => {
-    for (let i = 0; i < text.length; i++) {
-      hash ^= text.charCodeAt(i)
-      hash = Math.imul(hash, 0x01000193)
-    }
-  }
+  let hash: number | undefined
   for (const origin of Object.keys(digest).sort()) {
     const state = digest[origin]
     if (state === undefined) continue
-    mix(origin)
-    mix(`:${state.gen}:${state.covered};`)
+    hash = fnv1a(`${origin}:${state.gen}:${state.covered};`, hash)
   }
-  return hash >>> 0
+  return hash ?? fnv1a('')
 }
 
 const TAG_MAX_AGE_MS = 100

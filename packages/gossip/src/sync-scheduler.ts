@@ -27,7 +27,7 @@ export interface SyncSchedulerComponents {
    * True if `peer` is known to hold what we hold (its digest tag matched ours within a sync
    * period): periodic anti-entropy skips it, except every `BACKSTOP_ROUNDS`th round.
    */
-  inAgreement?(peer: string): boolean
+  inAgreement(peer: string): boolean
   log: Logger
 }
 
@@ -102,7 +102,7 @@ export function createSyncScheduler(
           (candidate) =>
             !active.has(candidate) &&
             !components.busy(candidate) &&
-            (backstop || components.inAgreement?.(candidate) !== true),
+            (backstop || !components.inAgreement(candidate)),
         )
       const peer = peers[Math.floor(Math.random() * peers.length)]
       if (peer !== undefined) void syncNow(peer)
