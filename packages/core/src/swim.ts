@@ -796,7 +796,7 @@ export function createSwim(init: SwimInit): Swim {
     }
     if (started && time >= nextReconnectAt) {
       nextReconnectAt = time + timings.reconnectInterval
-      reconnectAndReap(time)
+      if (down.size > 0) reconnectAndReap(time)
     }
   }
 
@@ -830,7 +830,13 @@ export function createSwim(init: SwimInit): Swim {
   }
 
   function nextDeadline(): number {
-    let next = started ? Math.min(nextProbeAt, nextPushPullAt, nextReconnectAt) : Infinity
+    // With no member down there is nothing to reconnect or reap: that round needs no wake-up
+    // of its own, and the probe ticks keep moving it forward.
+    let next = !started
+      ? Infinity
+      : down.size > 0
+        ? Math.min(nextProbeAt, nextPushPullAt, nextReconnectAt)
+        : Math.min(nextProbeAt, nextPushPullAt)
     for (const p of probes.values()) {
       next = Math.min(next, p.directFailed ? p.endDeadline : p.directDeadline)
     }

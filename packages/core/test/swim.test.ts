@@ -368,6 +368,41 @@ describe('SWIM state machine', () => {
     expect(fromA.filter((pair) => pair === 'a→c').length).toBeLessThanOrEqual(1)
   })
 
+  it('wakes only for its probes while no member is down, and pings a dead one each reconnect round', () => {
+    const { clock, get } = machines(['a', 'b'])
+    const a = get('a')
+    const b = get('b')
+    a.start()
+    b.start()
+    const deliver = (from: Swim, to: Swim) => {
+      for (const { message } of from.drain().messages) to.receive(from.self, message)
+    }
+    let wakeUps = 0
+    const end = 10_000
+    while (a.nextDeadline() <= end) {
+      clock.time = Math.max(clock.time, a.nextDeadline())
+      a.tick()
+      wakeUps++
+      deliver(a, b)
+      deliver(b, a)
+      deliver(a, b)
+    }
+    // 20 probe periods; a reconnect round a second would add ten more wake-ups.
+    expect(wakeUps).toBeLessThanOrEqual(end / T.probeInterval + 1)
+
+    a.receiveRecord({ kind: 'dead', id: 'b', gen: 1, incarnation: 0, from: 'a', sig: NO_SIG })
+    a.drain()
+    const pings: number[] = []
+    while (a.nextDeadline() <= end + 5_000) {
+      clock.time = Math.max(clock.time, a.nextDeadline())
+      a.tick()
+      for (const { to, message } of a.drain().messages) {
+        if (to === 'b' && message.kind === 'ping') pings.push(clock.time)
+      }
+    }
+    expect(pings.length).toBeGreaterThanOrEqual(4)
+  })
+
   it('trades whole tables with a peer it does not know', () => {
     const { get } = machines(['a', 'b'])
     const a = get('a')

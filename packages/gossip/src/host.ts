@@ -174,7 +174,9 @@ export async function createHost(init: HostInit): Promise<Host> {
     addresses: { listen, announce },
     transports: [tcp()],
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
+    // Yamux's own keepalive pings every connection each 30 s; the connection monitor already
+    // pings at `monitorInterval` and membership notices a dead peer in about a second.
+    streamMuxers: [yamux({ keepAliveInterval: Math.max(monitorInterval, 30_000) })],
     ...(clusterKey === undefined ? {} : { connectionProtector: preSharedKey({ psk: clusterKey }) }),
     peerDiscovery,
     connectionManager: {

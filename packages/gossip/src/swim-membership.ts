@@ -169,7 +169,9 @@ export function createSwimMembership(
     clearTimeout(timer)
     timerAt = next
     if (!Number.isFinite(next)) return
-    timer = setTimeout(onTimer, Math.max(0, next - now()))
+    // libuv fires a timer against its cached loop time, up to a millisecond before `now()`
+    // reaches the deadline; such a tick finds nothing due and costs a second wake-up 1 ms later.
+    timer = setTimeout(onTimer, Math.max(0, Math.ceil(next - now()) + 1))
   }
 
   function onTimer(): void {
