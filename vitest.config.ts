@@ -5,7 +5,9 @@ import { defineConfig } from 'vitest/config'
 // network namespaces), so it runs its files one at a time to keep the two-core CI machine from
 // starving heartbeats and turning timing assertions flaky. `*.process.test.ts` in a package
 // spawns processes and so belongs to `cluster`. The processes a cluster test starts run the
-// compiled packages, built by the project's global setup.
+// compiled packages, built by the project's global setup. The two projects run one after the
+// other (`groupOrder`): with unit files beside them, a cluster file's quiet and flooded
+// latencies were measured under different loads, and their ratio failed now and then.
 //
 // Tests run every package from its TypeScript sources: the `@grapevine/source` condition of
 // each package.json `exports` points at `src`, so no build step comes first. Setting
@@ -25,6 +27,7 @@ export default defineConfig({
           include: ['packages/*/test/**/*.test.ts'],
           exclude: ['**/node_modules/**', '**/*.process.test.ts'],
           testTimeout: 60_000,
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -38,6 +41,7 @@ export default defineConfig({
           hookTimeout: 60_000,
           pool: 'forks',
           poolOptions: { forks: { singleFork: true } },
+          sequence: { groupOrder: 1 },
         },
       },
     ],
