@@ -40,20 +40,33 @@ const only = onlyArg === undefined ? undefined : new Set(onlyArg.slice(7).split(
 const runs = (name: string) => only === undefined || only.has(name)
 
 /** The whole run is bounded; so is every host process (in case this one is SIGKILLed). */
-const WATCHDOG_MS = 45 * 60_000
-const HOST_LIFETIME_MS = 50 * 60_000
+const WATCHDOG_MS = 80 * 60_000
+const HOST_LIFETIME_MS = 85 * 60_000
+
+const ctx = new BenchContext(quick, HOST_LIFETIME_MS)
+const phases: Phase[] = []
+const started = performance.now()
+const loadStart = load()
+const propagationResults: PropagationResult[] = []
+const failureResults: FailureResult[] = []
+let joinResult: JoinFigures | undefined
+let failed: Error | undefined
 
 process.on('exit', killAllHostsNow)
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    console.error(`\n${signal}: stopping every agent process`)
-    void killAllHosts().finally(() => process.exit(130))
+/** Stops every agent process and writes the report of the scenarios that finished. */
+function abort(reason: string, exitCode: number): void {
+  console.error(`\n${reason}: stopping every agent process`)
+  failed ??= new Error(`${reason}: the report holds the scenarios that finished`)
+  void killAllHosts().finally(() => {
+    writeReport()
+    process.exit(exitCode)
   })
 }
-const watchdog = setTimeout(() => {
-  console.error(`cluster benchmark still running after ${WATCHDOG_MS / 60_000} min: aborting`)
-  void killAllHosts().finally(() => process.exit(2))
-}, WATCHDOG_MS)
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => abort(signal, 130))
+const watchdog = setTimeout(
+  () => abort(`still running after ${WATCHDOG_MS / 60_000} min`, 2),
+  WATCHDOG_MS,
+)
 
 const configsArg = process.argv.find((arg) => arg.startsWith('--configs='))
 const configs = configsArg === undefined ? undefined : new Set(configsArg.slice(10).split(','))
@@ -126,14 +139,6 @@ const propagationSpecs: PropagationSpec[] = [
   }))
 
 const lan = PROFILES.lan
-const ctx = new BenchContext(quick, HOST_LIFETIME_MS)
-const phases: Phase[] = []
-const started = performance.now()
-const loadStart = load()
-const propagationResults: PropagationResult[] = []
-const failureResults: FailureResult[] = []
-let joinResult: JoinFigures | undefined
-let failed: Error | undefined
 
 try {
   if (runs('propagation')) {
@@ -178,49 +183,53 @@ try {
   clearTimeout(watchdog)
 }
 
-const report: ClusterReport = {
-  date: new Date().toISOString(),
-  node: process.version,
-  machine: {
-    description: `${platform()} ${release()} ${arch()}, ${cpus().length} × ${cpuModel()}, ${Math.round(totalmem() / 2 ** 30)} GiB`,
-    cpuModel: cpuModel(),
-    cores: cpus().length,
-  },
-  quick,
-  loadAverage: { start: loadStart, end: load() },
-  durationSeconds: Number(((performance.now() - started) / 1000).toFixed(1)),
-  profile: { name: 'lan', ...lan },
-  goals: {
-    registerEverywhereP99At10NodesMs: 20,
-    registerEverywhereP99At30NodesMs: 50,
-    killGoneEverywhereP99Ms: 1_000,
-    stopGoneEverywhereP99Ms: 3_000,
-    resumeEverywhereP99Ms: 1_000,
-    idleCpuPercentPerProcess: 1,
-    idleBytesRatio30To10: 1.5,
-    hogFalseDeaths: 0,
-    join100kMs: 3_000,
-    lostRegistrations: 0,
-  },
-  clock: {
-    method:
-      'each process stamps events with performance.timeOrigin + performance.now(); each host clock was compared with the benchmark over the stdin/stdout pipe (min-RTT sample) and the offset removed',
-    maxAbsOffsetMs: Math.max(0, ...ctx.offsets.map((o) => Math.abs(o.offsetMs))),
-    maxRttMs: Math.max(0, ...ctx.offsets.map((o) => o.rttMs)),
-    hosts: ctx.offsets.length,
-  },
-  propagation: propagationResults,
-  failures: failureResults,
-  join: joinResult,
-  registrations: ctx.ledgers,
-  lostTotal: ctx.ledgers.reduce((sum, ledger) => sum + ledger.lost, 0),
-  phases,
-  error: failed?.message,
-}
-
-const markdown = renderMarkdown(report)
-mkdirSync('reports', { recursive: true })
-writeFileSync('reports/bench-cluster.json', `${JSON.stringify(report, null, 2)}\n`)
-writeFileSync('reports/bench-cluster.md', markdown)
-console.log(`\n${markdown}`)
+writeReport()
 process.exitCode = failed === undefined ? 0 : 1
+
+function writeReport(): void {
+  const report: ClusterReport = {
+    date: new Date().toISOString(),
+    node: process.version,
+    machine: {
+      description: `${platform()} ${release()} ${arch()}, ${cpus().length} × ${cpuModel()}, ${Math.round(totalmem() / 2 ** 30)} GiB`,
+      cpuModel: cpuModel(),
+      cores: cpus().length,
+    },
+    quick,
+    loadAverage: { start: loadStart, end: load() },
+    durationSeconds: Number(((performance.now() - started) / 1000).toFixed(1)),
+    profile: { name: 'lan', ...lan },
+    goals: {
+      registerEverywhereP99At10NodesMs: 20,
+      registerEverywhereP99At30NodesMs: 50,
+      killGoneEverywhereP99Ms: 1_000,
+      stopGoneEverywhereP99Ms: 3_000,
+      resumeEverywhereP99Ms: 1_000,
+      idleCpuPercentPerProcess: 1,
+      idleBytesRatio30To10: 1.5,
+      hogFalseDeaths: 0,
+      join100kMs: 3_000,
+      lostRegistrations: 0,
+    },
+    clock: {
+      method:
+        'each process stamps events with performance.timeOrigin + performance.now(); each host clock was compared with the benchmark over the stdin/stdout pipe (min-RTT sample) and the offset removed',
+      maxAbsOffsetMs: Math.max(0, ...ctx.offsets.map((o) => Math.abs(o.offsetMs))),
+      maxRttMs: Math.max(0, ...ctx.offsets.map((o) => o.rttMs)),
+      hosts: ctx.offsets.length,
+    },
+    propagation: propagationResults,
+    failures: failureResults,
+    join: joinResult,
+    registrations: ctx.ledgers,
+    lostTotal: ctx.ledgers.reduce((sum, ledger) => sum + ledger.lost, 0),
+    phases,
+    error: failed?.message,
+  }
+
+  const markdown = renderMarkdown(report)
+  mkdirSync('reports', { recursive: true })
+  writeFileSync('reports/bench-cluster.json', `${JSON.stringify(report, null, 2)}\n`)
+  writeFileSync('reports/bench-cluster.md', markdown)
+  console.log(`\n${markdown}`)
+}
