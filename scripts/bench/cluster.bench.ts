@@ -21,7 +21,8 @@
  * `BENCH_ECHO=1` passes what they print outside the protocol (e.g. `--trace-gc`) to stderr. Prints the figures and writes
  * reports/bench-cluster.json and reports/bench-cluster.md. Not a test: a missed goal is
  * reported, not failed. Every scenario is bounded; all child processes are SIGKILLed on
- * exit, error, SIGINT and SIGTERM.
+ * exit, error, SIGINT and SIGTERM, and a run stopped early still writes the report of the
+ * scenarios that finished.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { arch, cpus, platform, release, totalmem } from 'node:os'

@@ -565,7 +565,6 @@ export function createSwim(init: SwimInit): Swim {
     return undefined
   }
 
-  /** Up to `count` random members that are up, other than `exclude`. */
   /** Up to `count` random up members other than `exclude` that `accept` (a few tries each). */
   function randomMembers(
     count: number,
@@ -832,11 +831,8 @@ export function createSwim(init: SwimInit): Swim {
   function nextDeadline(): number {
     // With no member down there is nothing to reconnect or reap: that round needs no wake-up
     // of its own, and the probe ticks keep moving it forward.
-    let next = !started
-      ? Infinity
-      : down.size > 0
-        ? Math.min(nextProbeAt, nextPushPullAt, nextReconnectAt)
-        : Math.min(nextProbeAt, nextPushPullAt)
+    const reconnectAt = down.size > 0 ? nextReconnectAt : Infinity
+    let next = started ? Math.min(nextProbeAt, nextPushPullAt, reconnectAt) : Infinity
     for (const p of probes.values()) {
       next = Math.min(next, p.directFailed ? p.endDeadline : p.directDeadline)
     }

@@ -1,4 +1,4 @@
-import { type Digest, fnv1a } from '@grapevine/core'
+import { type Digest, FNV_OFFSET, fnv1a } from '@grapevine/core'
 
 /**
  * Digest tags: every direct PING and PING_ACK carries a 32-bit hash of its sender's replica
@@ -13,13 +13,13 @@ import { type Digest, fnv1a } from '@grapevine/core'
  */
 export function digestTag(digest: Digest): number {
   // FNV-1a over the origins in a fixed order: the same digest always gives the same tag.
-  let hash: number | undefined
+  let hash = FNV_OFFSET
   for (const origin of Object.keys(digest).sort()) {
     const state = digest[origin]
     if (state === undefined) continue
     hash = fnv1a(`${origin}:${state.gen}:${state.covered};`, hash)
   }
-  return hash ?? fnv1a('')
+  return hash
 }
 
 const TAG_MAX_AGE_MS = 100
