@@ -13,7 +13,7 @@ import { listMembers } from './members.js'
 import type { Membership } from './membership.js'
 import { clusterTopic } from './messages.js'
 import { createNetworkCounters, type NetworkStats } from './network-stats.js'
-import { createPeerKeeper } from './peer-keeper.js'
+import { createPeerKeeper, DEFAULT_MAX_PEERS } from './peer-keeper.js'
 import { createPubsubChannel, lacks, type OriginAdvert } from './pubsub-channel.js'
 import { createReadyTracker } from './ready-tracker.js'
 import { createSwimMembership } from './swim-membership.js'
@@ -53,7 +53,8 @@ export interface GossipNodeInit {
   /**
    * Direct connections this node keeps to members (see `peer-keeper.ts`), dialed at the
    * addresses of their ALIVE records; gossipsub's mesh and sync run over them. Probes dial
-   * other members on demand. 0 leaves the topology to bootstrap and discovery. @default 16
+   * other members on demand. 0 leaves the topology to bootstrap and discovery; otherwise
+   * connections above 1.5 × this many are closed. @default 8
    */
   maxPeers?: number
   /** Fault injection for tests and chaos experiments; see `PubsubChannelInit.dropDeltas`. */
@@ -100,6 +101,8 @@ const REGISTRY_TICK_MS = 1_000
 const PEER_KEEPER_INTERVAL_MS = 5_000
 /** See `DigestWatchInit.settleMs`. */
 const DIGEST_SETTLE_MS = 1_000
+/** A differing digest tag from an unconnected member starts a session at most this often. */
+const STRANGER_SYNC_GAP_MS = 10_000
 
 /** Waits for `work` at most `ms` milliseconds, without leaving a timer behind. */
 async function settleWithin(work: Promise<unknown>, ms: number): Promise<void> {
@@ -159,7 +162,7 @@ export function createGossipNode(
     },
   )
   const keeper = createPeerKeeper(
-    { maxPeers: init.maxPeers ?? 16, interval: PEER_KEEPER_INTERVAL_MS },
+    { maxPeers: init.maxPeers ?? DEFAULT_MAX_PEERS, interval: PEER_KEEPER_INTERVAL_MS },
     {
       self,
       connectedPeers: () => host.connectedPeers(),
@@ -169,6 +172,8 @@ export function createGossipNode(
           .filter((member) => member.state === 'alive' || member.state === 'suspect')
           .map((member) => ({ id: member.id, addresses: member.addrs })),
       dial: (address) => host.dial(address),
+      hangUp: (peer) => host.hangUp(peer),
+      preferred: () => new Set(host.meshPeers()),
       log,
     },
   )
@@ -189,9 +194,25 @@ export function createGossipNode(
     },
   )
 
+  let strangerSyncAt = Number.NEGATIVE_INFINITY
   const digestWatch = createDigestWatch(
     { settleMs: DIGEST_SETTLE_MS },
-    { digest: () => registry.replica.digest(), syncSoon: (peer) => scheduler.syncSoon(peer), now },
+    {
+      digest: () => registry.replica.digest(),
+      syncSoon: (peer) => {
+        // Most probes come from members this node holds no connection to, and a session with
+        // one dials it (a Noise handshake and an identify on both ends), which the peer
+        // keeper later closes again: while a large cluster forms every tag differs, and those
+        // dials alone kept 40 processes on 2 cores saturated. Connected peers are synced at
+        // once; others at most once per STRANGER_SYNC_GAP_MS.
+        if (!host.connectedPeers().includes(peer)) {
+          if (now() - strangerSyncAt < STRANGER_SYNC_GAP_MS) return
+          strangerSyncAt = now()
+        }
+        scheduler.syncSoon(peer)
+      },
+      now,
+    },
   )
 
   const membership: Membership =
@@ -328,7 +349,7 @@ export function createGossipNode(
       await membership.start()
       tracker.start()
       scheduler.start()
-      if ((init.maxPeers ?? 16) > 0) keeper.start()
+      if ((init.maxPeers ?? DEFAULT_MAX_PEERS) > 0) keeper.start()
       ticker = setInterval(tick, REGISTRY_TICK_MS)
     },
 

@@ -7,6 +7,7 @@ import { type ClaimSigning, ValidationError, type Verifier } from '@grapevine/co
 import { type Identify, identify } from '@libp2p/identify'
 import type { Logger, PrivateKey, PubSub } from '@libp2p/interface'
 import { mdns } from '@libp2p/mdns'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -29,6 +30,11 @@ import {
 export type HostServices = {
   identify: Identify
   pubsub: PubSub<GossipsubEvents>
+}
+
+/** The part of gossipsub's own API beyond libp2p's PubSub that a host uses. */
+interface GossipsubMesh {
+  getMeshPeers(topic: string): string[]
 }
 
 /** The libp2p node under a host (an escape hatch: using it ties the caller to libp2p 2.x). */
@@ -129,6 +135,10 @@ export interface Host {
   peerAddresses(peerId: string): string[]
   /** Dials a multiaddr; resolves with the peer id at the other end. */
   dial(address: string, signal?: AbortSignal): Promise<string>
+  /** Closes every connection to `peerId`. */
+  hangUp(peerId: string): Promise<void>
+  /** Peers in gossipsub's mesh for the cluster topic. */
+  meshPeers(): string[]
   start(): Promise<void>
   stop(): Promise<void>
 }
@@ -230,6 +240,10 @@ export async function createHost(init: HostInit): Promise<Host> {
         .filter((connection) => connection.remotePeer.toString() === peerId)
         .map((connection) => connection.remoteAddr.toString()),
     dial: (address, signal) => dialer.dial(address, signal),
+    hangUp: (peerId) => libp2p.hangUp(peerIdFromString(peerId)),
+    // The service is gossipsub, typed as libp2p's PubSub, which has no notion of a mesh.
+    meshPeers: () =>
+      (libp2p.services.pubsub as unknown as GossipsubMesh).getMeshPeers(clusterTopic(cluster)),
     async start() {
       await libp2p.start()
       dialer.start(bootstrap)

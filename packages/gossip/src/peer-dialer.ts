@@ -23,7 +23,13 @@ export interface PeerDialerComponents {
   log: Logger
 }
 
-/** Keeps this node connected to its bootstrap peers and dials peers that discovery finds. */
+/**
+ * Dials this node's bootstrap peers until each answered once, and again whenever this node
+ * is left with no connection at all; dials peers that discovery finds. Once in the cluster, a
+ * lost bootstrap connection is not redialed: the peer keeper picks members at random, and a
+ * bootstrap peer that closed connections because it had too many (every joiner dials it) is
+ * not dialed back into the same excess.
+ */
 export interface PeerDialer {
   start(bootstrap: readonly string[]): void
   stop(): void
@@ -37,7 +43,12 @@ interface Target {
   delay: number
   timer: ReturnType<typeof setTimeout> | undefined
   dialing: boolean
+  /** It answered once: after that it is only redialed while this node is isolated. */
+  answered: boolean
 }
+
+/** The peer-store tag of peers that membership added (see `onDiscovery`). */
+export const MEMBER_TAG = 'grapevine-member'
 
 /** libp2p's protocol code of `/p2p/<peer id>`. */
 const P2P_CODE = 421
@@ -85,9 +96,11 @@ export function createPeerDialer(init: RedialInit, components: PeerDialerCompone
   async function attempt(target: Target): Promise<void> {
     if (!running || target.dialing) return
     if (target.peerId !== undefined && isConnected(target.peerId)) return
+    if (target.answered && libp2p.getConnections().length > 0) return
     target.dialing = true
     try {
       target.peerId = await dial(target.address)
+      target.answered = true
       target.delay = initialDelay
       log('connected to bootstrap %s (%s)', target.address.toString(), target.peerId)
     } catch (err) {
@@ -98,10 +111,9 @@ export function createPeerDialer(init: RedialInit, components: PeerDialerCompone
     }
   }
 
-  const onDisconnect = (event: CustomEvent<PeerId>): void => {
-    const peerId = event.detail.toString()
+  const onDisconnect = (): void => {
+    if (libp2p.getConnections().length > 0) return
     for (const target of targets) {
-      if (target.peerId !== peerId) continue
       target.delay = initialDelay
       schedule(target)
     }
@@ -111,6 +123,19 @@ export function createPeerDialer(init: RedialInit, components: PeerDialerCompone
     const peerId = event.detail.id
     const id = peerId.toString()
     if (id === self || isConnected(id) || discoveryTimers.has(id)) return
+    // libp2p reports every peer new to its peer store as discovered, and membership adds each
+    // member it hears of there (tagged): those are the peer keeper's to choose from, or every
+    // node would dial every member. mDNS and the other discovery services add untagged peers.
+    libp2p.peerStore.get(peerId).then(
+      (peer) => {
+        if (!peer.tags.has(MEMBER_TAG)) onDiscovered(peerId, id)
+      },
+      () => onDiscovered(peerId, id),
+    )
+  }
+
+  function onDiscovered(peerId: PeerId, id: string): void {
+    if (!running || isConnected(id) || discoveryTimers.has(id)) return
     const dialDiscovered = (): void => {
       discoveryTimers.delete(id)
       if (!running || isConnected(id)) return
@@ -134,6 +159,7 @@ export function createPeerDialer(init: RedialInit, components: PeerDialerCompone
           delay: initialDelay,
           timer: undefined,
           dialing: false,
+          answered: false,
         }
         targets.push(target)
         void attempt(target)

@@ -37,8 +37,8 @@ export interface SwimDatagramsComponents {
   readonly keys: PairKeys
   readonly counters: NetworkCounters
   readonly log: Logger
-  /** An authentic frame from `from` (still to be decoded). */
-  receive(from: string, frame: Uint8Array): void
+  /** An authentic frame from `from` (still to be decoded), sent from `source`. */
+  receive(from: string, frame: Uint8Array, source: DatagramAddress): void
 }
 
 export interface SwimDatagrams {
@@ -142,7 +142,12 @@ export function createSwimDatagrams(
       }
       const key = keys.keyFor(sender)
       if (key === undefined) throw new DecodeError('auth', 'sender is not an Ed25519 peer id')
-      components.receive(sender, openDatagram(bytes, self, key))
+      const frame = openDatagram(bytes, self, key)
+      components.receive(sender, frame, {
+        family: bind.family,
+        host: remote.address,
+        port: remote.port,
+      })
     } catch (err) {
       if (!(err instanceof DecodeError)) throw err
       counters.drop(err.reason, `${remote.address}:${remote.port}`, err.message)

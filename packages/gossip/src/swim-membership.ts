@@ -20,7 +20,9 @@ import type { Host } from './host.js'
 import type { MemberInfo, Membership, MembershipEvents, MembershipStats } from './membership.js'
 import { SWIM_PROTOCOL, WIRE_LIMITS } from './messages.js'
 import type { NetworkCounters } from './network-stats.js'
+import { MEMBER_TAG } from './peer-dialer.js'
 import { addressesToAnnounce } from './peer-keeper.js'
+import { checkPort } from './port-check.js'
 import {
   createSwimDatagrams,
   type DatagramAddress,
@@ -41,10 +43,12 @@ import { decodeSwimEnvelope, encodeSwimFrame } from './swim-wire.js'
  * checked against its signer's key before the machine sees it (a cache skips records
  * already checked: piggyback repeats each a few times).
  *
- * A closed connection makes the machine probe the peer at once, and that PING takes the
- * stream: the redial of a killed process is refused within a millisecond, the indirect
- * probes fail as fast, and the suspicion that follows is flooded cluster-wide, so every
+ * A closed connection makes the machine probe the peer at once, and that PING also checks the
+ * peer's TCP port (`port-check.ts`): a killed process's port refuses within a millisecond, the
+ * probe fails at once, and the suspicion that follows is flooded cluster-wide, so every
  * member hears of a crash within one round trip, not only the peers that held a connection.
+ * A connection the peer keeper closed on purpose costs the peer one bare TCP connect, not a
+ * libp2p redial.
  */
 
 export interface SwimMembershipInit {
@@ -87,8 +91,12 @@ interface Link {
 }
 
 const VERIFIED_CACHE = 8_192
-/** How long after a connection closed a PING to that peer takes the stream (see above). */
+/** Bounds the reply addresses learnt from datagrams of senders not (yet) in the table. */
+const SOURCE_ADDRESSES = 16_384
+/** How long after a connection closed a PING to that peer also checks its port (see above). */
 const LOST_CONNECTION_MS = 5_000
+/** Bounds the port check's socket; on a LAN it connects or is refused in a millisecond. */
+const PORT_CHECK_TIMEOUT_MS = 1_000
 /** A PING frame without records: header, seq, target id, table and digest tags. */
 const PING_FRAME_BASE_BYTES = 100
 
@@ -116,6 +124,8 @@ export function createSwimMembership(
   // Where each member takes datagrams (from its ALIVE), and when connections were lost.
   const datagramAddresses = new Map<string, DatagramAddress>()
   const lostAt = new Map<string, number>()
+  // The addresses last written to the peer store per member (`remember`).
+  const remembered = new Map<string, string>()
   let datagrams: SwimDatagrams | undefined
   let swim: Swim | undefined
   let timer: ReturnType<typeof setTimeout> | undefined
@@ -136,23 +146,52 @@ export function createSwimMembership(
     return true
   }
 
+  /**
+   * Where to answer a sender this node has no ALIVE of yet: the authenticated datagram's
+   * source, which is the sender's membership socket and (same port) its TCP listener. While a
+   * cluster forms, a member often probes or sends its table to one that has not heard of it;
+   * without this the ack and the table reply had no address, failed, and made it suspect.
+   */
+  function learnSource(from: string, source: DatagramAddress): void {
+    if (datagramAddresses.size >= SOURCE_ADDRESSES) return
+    datagramAddresses.set(from, source)
+    const ip = source.family === 6 ? 'ip6' : 'ip4'
+    remember(from, [`/${ip}/${source.host}/tcp/${source.port}/p2p/${from}`])
+  }
+
+  /**
+   * Adds a member's TCP addresses to libp2p's peer store, so that a stream can dial it. Only
+   * when they changed: every refutation brings an ALIVE, and a peer-store write (protobuf,
+   * a lock) costs more than the rest of handling it.
+   */
+  function remember(id: string, addresses: readonly string[]): void {
+    const key = addresses.join(' ')
+    if (remembered.get(id) === key) return
+    if (remembered.size >= SOURCE_ADDRESSES) remembered.clear()
+    remembered.set(id, key)
+    try {
+      const multiaddrs = addresses.map((text) => multiaddr(text))
+      libp2p.peerStore
+        .merge(peerIdFromString(id), { multiaddrs, tags: { [MEMBER_TAG]: { value: 0 } } })
+        .catch(() => undefined)
+    } catch (err) {
+      log('addresses of %s unusable: %s', id, (err as Error).message)
+    }
+  }
+
   function emit(fact: MemberFact): void {
-    if (fact.state === 'left') datagramAddresses.delete(fact.id)
+    if (fact.state === 'left') {
+      datagramAddresses.delete(fact.id)
+      remembered.delete(fact.id)
+    }
     if (fact.state === 'alive' && datagrams !== undefined) {
       const address = datagramAddressOf(fact.addrs, datagrams.family)
       if (address === undefined) datagramAddresses.delete(fact.id)
       else datagramAddresses.set(fact.id, address)
     }
     const dialable = fact.addrs.filter((text) => text.includes('/tcp/'))
-    if (fact.state === 'alive' && dialable.length > 0) {
-      // So that a probe can dial a member we were never connected to.
-      try {
-        const multiaddrs = dialable.map((text) => multiaddr(text))
-        libp2p.peerStore.merge(peerIdFromString(fact.id), { multiaddrs }).catch(() => undefined)
-      } catch (err) {
-        log('addresses of %s unusable: %s', fact.id, (err as Error).message)
-      }
-    }
+    // So that a probe can dial a member we were never connected to.
+    if (fact.state === 'alive' && dialable.length > 0) remember(fact.id, dialable)
     for (const listener of listeners) {
       try {
         listener(fact)
@@ -226,16 +265,30 @@ export function createSwimMembership(
   /** Sends `bytes` as a datagram if `message` may go as one and it fits; false: use the stream. */
   function sentAsDatagram(to: string, message: SwimMessage, bytes: Uint8Array): boolean {
     if (datagrams === undefined || message.kind === 'state') return false
-    if (message.kind === 'ping') {
-      const lost = lostAt.get(to)
-      if (lost !== undefined && now() - lost < LOST_CONNECTION_MS) return false
-      if (lost !== undefined) lostAt.delete(to)
-    }
     const address = datagramAddresses.get(to)
     if (address === undefined || !datagrams.send(to, address, bytes)) return false
     io.datagramsOut++
     countSent(bytes)
+    if (message.kind === 'ping' && lostRecently(to)) failIfRefused(to, address, message)
     return true
+  }
+
+  function lostRecently(peer: string): boolean {
+    const lost = lostAt.get(peer)
+    if (lost === undefined) return false
+    if (now() - lost < LOST_CONNECTION_MS) return true
+    lostAt.delete(peer)
+    return false
+  }
+
+  /** A PING to a member whose connection just closed: a refused TCP port fails it at once. */
+  function failIfRefused(to: string, address: DatagramAddress, ping: SwimMessage): void {
+    void checkPort(address, PORT_CHECK_TIMEOUT_MS).then((port) => {
+      if (port !== 'refused' || swim === undefined || !running) return
+      log('%s refuses connections: its PING fails now', to)
+      swim.undeliverable(to, ping)
+      pump()
+    })
   }
 
   function send(to: string, message: SwimMessage): void {
@@ -328,8 +381,9 @@ export function createSwimMembership(
             keys: host.pairKeys,
             counters,
             log,
-            receive: (from, frame) => {
+            receive: (from, frame, source) => {
               io.datagramsIn++
+              if (!datagramAddresses.has(from)) learnSource(from, source)
               onFrame(from, frame)
             },
           },
