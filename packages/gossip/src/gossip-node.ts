@@ -101,7 +101,7 @@ const REGISTRY_TICK_MS = 1_000
 const PEER_KEEPER_INTERVAL_MS = 5_000
 /** See `DigestWatchInit.settleMs`. */
 const DIGEST_SETTLE_MS = 1_000
-/** A differing digest tag from an unconnected member starts a session at most this often. */
+/** See `DigestWatchInit.strangerGapMs`. */
 const STRANGER_SYNC_GAP_MS = 10_000
 
 /** Waits for `work` at most `ms` milliseconds, without leaving a timer behind. */
@@ -124,6 +124,7 @@ export function createGossipNode(
   const log = host.libp2p.logger.forComponent('grapevine:gossip')
   const counters = createNetworkCounters(host.libp2p.logger.forComponent('grapevine:dropped'))
   const topic = clusterTopic(host.cluster)
+  const isConnected = (peer: string): boolean => host.connectedPeers().includes(peer)
   const pubsub = host.libp2p.services.pubsub
   const discovery = host.discovery
   const idleGrace =
@@ -155,7 +156,7 @@ export function createGossipNode(
         const subscribers = pubsub.getSubscribers(topic).map((peer) => peer.toString())
         return subscribers.length > 0 ? subscribers : host.connectedPeers()
       },
-      isConnected: (peer) => host.connectedPeers().includes(peer),
+      isConnected,
       busy: (peer) => protocol.serving(peer),
       inAgreement: (peer) => digestWatch.agrees(peer, init.syncInterval),
       log,
@@ -194,23 +195,12 @@ export function createGossipNode(
     },
   )
 
-  let strangerSyncAt = Number.NEGATIVE_INFINITY
   const digestWatch = createDigestWatch(
-    { settleMs: DIGEST_SETTLE_MS },
+    { settleMs: DIGEST_SETTLE_MS, strangerGapMs: STRANGER_SYNC_GAP_MS },
     {
       digest: () => registry.replica.digest(),
-      syncSoon: (peer) => {
-        // Most probes come from members this node holds no connection to, and a session with
-        // one dials it (a Noise handshake and an identify on both ends), which the peer
-        // keeper later closes again: while a large cluster forms every tag differs, and those
-        // dials alone kept 40 processes on 2 cores saturated. Connected peers are synced at
-        // once; others at most once per STRANGER_SYNC_GAP_MS.
-        if (!host.connectedPeers().includes(peer)) {
-          if (now() - strangerSyncAt < STRANGER_SYNC_GAP_MS) return
-          strangerSyncAt = now()
-        }
-        scheduler.syncSoon(peer)
-      },
+      syncSoon: (peer) => scheduler.syncSoon(peer),
+      isConnected,
       now,
     },
   )
