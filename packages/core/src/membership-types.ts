@@ -17,6 +17,12 @@ export interface AliveRecord {
   readonly name: string
   /** Multiaddrs where the member can be dialed. */
   readonly addrs: readonly string[]
+  /**
+   * How far the member had written in `gen` when it signed this record (its own `covered`).
+   * A member that thought it dead shows its claims again once it holds this much, with no
+   * need to ask the member itself (DESIGN.md, Liveness). Absent from older senders.
+   */
+  readonly covered?: number
   readonly sig: Uint8Array
 }
 
@@ -62,7 +68,10 @@ export function signerOf(record: MemberRecord): string {
 export function approximateRecordBytes(record: MemberRecord): number {
   const base = 40 + record.id.length + record.sig.byteLength
   if (record.kind === 'alive') {
-    return base + 12 + record.name.length + record.addrs.reduce((n, a) => n + a.length + 3, 0)
+    const covered = record.covered === undefined ? 0 : 13
+    return (
+      base + 12 + covered + record.name.length + record.addrs.reduce((n, a) => n + a.length + 3, 0)
+    )
   }
   if (record.kind === 'suspect' || record.kind === 'dead') return base + 8 + record.from.length
   return base
@@ -116,6 +125,8 @@ export interface MemberFact {
   readonly gen: number
   readonly name: string
   readonly addrs: readonly string[]
+  /** With `alive`: the member's own `covered` from its ALIVE, when it stated one. */
+  readonly covered?: number
 }
 
 /**

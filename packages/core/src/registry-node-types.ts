@@ -101,8 +101,8 @@ export interface RegistryNode extends AgentReads {
    * An origin back from dead in the same generation stays hidden until this replica holds
    * what the origin itself says it has written, so that what it wrote while unheard (a
    * deregistration) is never shown undone, even for a moment. `covered` is that statement
-   * when the fact carries it; without it, the origin stays hidden (`awaitsOrigin`) until
-   * `originAdvert` brings its word.
+   * when the fact carries it (the origin's signed ALIVE states it); without it, the origin
+   * stays hidden (`awaitsOrigin`) until `originAdvert` brings its word.
    */
   memberFact(origin: string, state: MemberState, gen: number, covered?: number): void
   /**
@@ -111,6 +111,8 @@ export interface RegistryNode extends AgentReads {
    * `originAdvert`.
    */
   awaitsOrigin(origin: string): boolean
+  /** True while `origin` is back from dead and hidden, for its word or for its claims. */
+  holds(origin: string): boolean
   /**
    * The origin's own word on how far it has written in `gen` (its digest entry in a sync
    * reply), given in answer to a request made while `awaitsOrigin(origin)` was true, so that

@@ -318,6 +318,7 @@ export function createRegistryNode(init: RegistryNodeInit): RegistryNode {
     },
 
     awaitsOrigin: (origin) => catchingUp.get(origin) === UNSAID,
+    holds: (origin) => catchingUp.has(origin),
 
     originAdvert(origin, originGen, covered) {
       const needed = catchingUp.get(origin)

@@ -72,6 +72,12 @@ export interface SwimInit {
    * when first touched. @default none
    */
   readonly roster?: Roster
+  /**
+   * How far this node has written in its generation (its replica's own `covered`), stated
+   * in every ALIVE it signs: a member that thought it dead can then show its claims again
+   * without a session with it. @default not stated
+   */
+  covered?(): number
 }
 
 export interface Roster {
@@ -248,7 +254,16 @@ export function createSwim(init: SwimInit): Swim {
   }
 
   function signAlive(addrs: readonly string[]): AliveRecord {
-    return sign<AliveRecord>({ kind: 'alive', id: self, gen, incarnation, name: init.name, addrs })
+    const covered = init.covered?.()
+    return sign<AliveRecord>({
+      kind: 'alive',
+      id: self,
+      gen,
+      incarnation,
+      name: init.name,
+      addrs,
+      ...(covered !== undefined && { covered }),
+    })
   }
 
   /** Members known, self included (memberlist's estimate counts the dead until reaped). */
@@ -285,12 +300,14 @@ export function createSwim(init: SwimInit): Swim {
   }
 
   function fact(e: Entry): void {
+    const covered = e.state === 'alive' ? e.alive?.covered : undefined
     out.facts.push({
       id: e.id,
       state: e.state,
       gen: e.gen,
       name: e.alive?.name ?? '',
       addrs: e.alive?.addrs ?? [],
+      ...(covered !== undefined && { covered }),
     })
   }
 
@@ -359,11 +376,17 @@ export function createSwim(init: SwimInit): Swim {
     if (accused.incarnation < incarnation) {
       // Already refuted, but whoever sent this missed it (it was cut off, or the ALIVE ran
       // out of retransmits): pass the current ALIVE on again, flooded at most once a period.
-      queue.push(self, ownAlive)
+      // If this node wrote since signing it, the accuser may have missed those writes too:
+      // a new incarnation states how far they go.
       if (now() - lastReassert >= timings.probeInterval) {
         lastReassert = now()
+        if ((init.covered?.() ?? 0) > (ownAlive.covered ?? 0)) {
+          incarnation++
+          ownAlive = signAlive(ownAlive.addrs)
+        }
         out.floods.push(ownAlive)
       }
+      queue.push(self, ownAlive)
       return
     }
     incarnation = accused.incarnation + 1

@@ -324,6 +324,15 @@ describe('registry node: membership facts', () => {
   // Found by the chaos soak: a node SIGSTOPped right after a deregistration (its DELTA not yet
   // sent) came back with the same generation, and peers showed the deregistered instance again
   // until the DELTA arrived.
+  it('an origin back from dead that holds nothing new shows its claims at once', () => {
+    const { a, b, seen } = setup()
+    a.memberFact('B', 'dead', 1)
+    a.memberFact('B', 'alive', 1, b.replica.origin('B')?.covered)
+    expect(a.holds('B')).toBe(false)
+    expect(a.getService('svc').map((i) => i.id)).toEqual(['b1'])
+    expect(seen).toEqual(['delete:expired:b1@B', 'add:registered:b1@B'])
+  })
+
   it('an origin back from dead shows its claims only once caught up with what it advertises', () => {
     const { a, b, seen } = setup()
     a.applyDelta(b.register({ id: 'b2', name: 'svc' }).delta)
@@ -331,9 +340,13 @@ describe('registry node: membership facts', () => {
     const missed = b.deregister('b1') // never reached A before B stopped
     a.memberFact('B', 'alive', 1, missed.toSeq)
     expect(a.getService('svc')).toEqual([])
+    // It said what it holds: no need to ask it, only to fetch what is missing.
+    expect(a.awaitsOrigin('B')).toBe(false)
+    expect(a.holds('B')).toBe(true)
     a.memberFact('B', 'alive', 1, missed.toSeq)
     expect(a.getService('svc')).toEqual([])
     a.applyDelta(missed)
+    expect(a.holds('B')).toBe(false)
     expect(a.getService('svc').map((i) => i.id)).toEqual(['b2'])
     expect(seen.filter((e) => e.startsWith('add') && e.includes('b1'))).toEqual([])
   })

@@ -180,6 +180,53 @@ describe('SWIM state machine', () => {
     expect(a.health).toBe(1)
   })
 
+  it('states how far it has written in each ALIVE it signs, newly signed when it wrote since', () => {
+    const clock = { time: 0 }
+    let written = 5
+    const a = createSwim({
+      self: 'a',
+      gen: 1,
+      name: 'host-a',
+      addrs: [],
+      cluster: 'test',
+      now: () => clock.time,
+      random: seededRandom(7),
+      timings: T,
+      signer: { sign: () => NO_SIG },
+      purgeAfter: 60_000,
+      covered: () => written,
+    })
+    const suspicion = { kind: 'suspect', id: 'a', gen: 1, from: 'b', sig: NO_SIG } as const
+    a.receiveRecord({ ...suspicion, incarnation: 0 })
+    expect(a.drain().floods).toMatchObject([{ kind: 'alive', incarnation: 1, covered: 5 }])
+    // A stale accusation with nothing written since: the same ALIVE again.
+    clock.time += T.probeInterval
+    a.receiveRecord({ ...suspicion, incarnation: 0 })
+    expect(a.drain().floods).toMatchObject([{ kind: 'alive', incarnation: 1, covered: 5 }])
+    // Written since: whoever still accuses may lack those writes, so it states them anew.
+    written = 9
+    clock.time += T.probeInterval
+    a.receiveRecord({ ...suspicion, incarnation: 0 })
+    expect(a.drain().floods).toMatchObject([{ kind: 'alive', incarnation: 2, covered: 9 }])
+    expect(a.incarnation).toBe(2)
+  })
+
+  it('passes a member’s stated coverage on with the fact that brings it back', () => {
+    const { get } = machines(['a', 'b'])
+    const a = get('a')
+    a.receiveRecord({ kind: 'dead', id: 'b', gen: 1, incarnation: 0, from: 'c', sig: NO_SIG })
+    a.drain()
+    const back = { kind: 'alive', id: 'b', gen: 1, name: 'host-b', addrs: [], sig: NO_SIG } as const
+    a.receiveRecord({ ...back, incarnation: 1, covered: 12 })
+    expect(a.drain().facts).toEqual([
+      { id: 'b', state: 'alive', gen: 1, name: 'host-b', addrs: [], covered: 12 },
+    ])
+    a.receiveRecord({ kind: 'suspect', id: 'b', gen: 1, incarnation: 1, from: 'c', sig: NO_SIG })
+    expect(a.drain().facts).toEqual([
+      { id: 'b', state: 'suspect', gen: 1, name: 'host-b', addrs: [] },
+    ])
+  })
+
   it('lets a higher incarnation beat a suspicion and a death, and ignores stale records', () => {
     const { get } = machines(['a', 'b'])
     const a = get('a')

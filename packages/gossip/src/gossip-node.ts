@@ -221,15 +221,20 @@ export function createGossipNode(
         verifier: host.verifier,
         counters,
         publish: (record) => channel.publishRecord(record),
+        covered: () => registry.replica.origin(registry.nodeId)?.covered ?? 0,
         digest: digestWatch,
       },
     )
   // The registry learns membership only as facts.
   const unsubscribe = membership.on('change', (fact) => {
     log('member %s (%s): %s at gen %d', fact.id, fact.name, fact.state, fact.gen)
-    registry.memberFact(fact.id, fact.state, fact.gen)
+    registry.memberFact(fact.id, fact.state, fact.gen, fact.covered)
     if (fact.state === 'alive') keeper.poke()
     if (registry.awaitsOrigin(fact.id)) ask(fact.id)
+    // Back with writes this node never received: they come from the origin, which has them.
+    else if (registry.holds(fact.id)) {
+      scheduler.pullLater(fact.id, fact.id, () => registry.holds(fact.id))
+    }
   })
 
   // An origin back from dead stays hidden until it says what it holds (DESIGN.md, Liveness):

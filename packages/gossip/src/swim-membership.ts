@@ -77,6 +77,11 @@ export interface SwimMembershipComponents {
   readonly counters: NetworkCounters
   /** Publishes a record this node originated on the cluster topic. */
   publish(record: MemberRecord): void
+  /**
+   * How far this node has written in its generation, stated in each ALIVE it signs (see
+   * core's `SwimInit.covered`); without it ALIVEs state nothing.
+   */
+  covered?(): number
   /** Digest tags on PING and PING_ACK (`digest-tag.ts`); without it frames carry none. */
   readonly digest?: {
     tag(): number
@@ -405,6 +410,7 @@ export function createSwimMembership(
         timings: init.timings,
         signer: components.signer,
         purgeAfter: init.purgeAfter,
+        ...(components.covered !== undefined && { covered: components.covered }),
         // A probe and its records fit one datagram.
         ...(datagrams !== undefined && {
           maxPiggybackBytes:

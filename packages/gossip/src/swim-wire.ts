@@ -8,12 +8,13 @@ import { type Fields, integer, isFields, list, ORIGIN_PATTERN, schema } from './
  * Membership on the wire (DESIGN.md, "Wire"): frames of the swim stream and member records,
  * which travel piggybacked on those frames, in MEMBERS tables and on the pubsub topic.
  *
- *     record   {t: ALIVE|SUSPECT|DEAD|LEFT, id, gen, inc, from?, name?, addrs?, sig}
+ *     record   {t: ALIVE|SUSPECT|DEAD|LEFT, id, gen, inc, from?, name?, addrs?, cov?, sig}
  *     PING      {v, t, seq, target, up: record[], mt?, dg?}   PING_ACK  {v, t, seq, up, mt?, dg?}
  *     PING_REQ  {v, t, seq, target, up}                    PING_NACK {v, t, seq, up}
  *     MEMBERS   {v, t, reply, records: record[]}
  *
- * `from` is on SUSPECT and DEAD (the accuser, who signed), `name` and `addrs` on ALIVE.
+ * `from` is on SUSPECT and DEAD (the accuser, who signed), `name` and `addrs` on ALIVE, and
+ * `cov` (the member's own `covered`, under its signature) on ALIVE when stated.
  * `dg` on a direct PING or PING_ACK is the sender's digest tag (`digest-tag.ts`): a 32-bit
  * hash of its replica's version vector, so two members that probe each other notice they
  * differ without a sync session. The membership machine never sees it. `mt` is the
@@ -62,7 +63,10 @@ export function recordToWire(record: MemberRecord): Fields {
     inc: record.incarnation,
     sig: record.sig,
   }
-  if (record.kind === 'alive') return { ...base, name: record.name, addrs: record.addrs }
+  if (record.kind === 'alive') {
+    const alive = { ...base, name: record.name, addrs: record.addrs }
+    return record.covered === undefined ? alive : { ...alive, cov: record.covered }
+  }
   if (record.kind === 'suspect' || record.kind === 'dead') return { ...base, from: record.from }
   return base
 }
@@ -96,7 +100,9 @@ export function validateRecord(value: unknown): MemberRecord {
           )
         }
       }
-      return { kind: 'alive', id, gen, incarnation, name, addrs: addrs as string[], sig: bytes }
+      const alive = { kind: 'alive', id, gen, incarnation, name, addrs: addrs as string[] } as const
+      if (value.cov === undefined) return { ...alive, sig: bytes }
+      return { ...alive, covered: integer(value, 'cov', 0), sig: bytes }
     }
     case MessageType.SUSPECT:
     case MessageType.DEAD: {

@@ -1,4 +1,10 @@
-import { type Claim, createRegistryNode, type Delta, PROFILES } from '@grapevine/core'
+import {
+  type Claim,
+  createRegistryNode,
+  type Delta,
+  memberRecordBytes,
+  PROFILES,
+} from '@grapevine/core'
 import fc from 'fast-check'
 import { Packr } from 'msgpackr'
 import { describe, expect, it } from 'vitest'
@@ -8,13 +14,16 @@ import {
   decodeSyncFrame,
   encodePubsubMessage,
   encodeSyncFrame,
+  generatePrivateKey,
   MessageTooLargeError,
   MessageType,
   PROTOCOL_VERSION,
   type PubsubMessage,
+  peerIdOf,
   type SyncFrame,
   WIRE_LIMITS,
 } from '../src/index.js'
+import { createRecordSigner, createRecordVerifier } from '../src/record-signing.js'
 
 const ORIGIN = '12D3KooWGRUVh2YdVtvqzZ7ha4W1mE3bH6aYqUtFddb7hMiyX3xT'
 const raw = new Packr({ useRecords: false })
@@ -91,6 +100,39 @@ describe('codec: round trips', () => {
     for (const message of messages) {
       expect(decodePubsubMessage(encodePubsubMessage(message))).toEqual(message)
     }
+  })
+
+  it('an ALIVE’s stated coverage survives encode/decode, under its member’s signature', async () => {
+    const key = await generatePrivateKey()
+    const id = peerIdOf(key)
+    const unsigned = {
+      kind: 'alive',
+      id,
+      gen: 7,
+      incarnation: 2,
+      name: 'web-1',
+      addrs: [],
+    } as const
+    const stated = { ...unsigned, covered: 41 }
+    const sig = createRecordSigner(key).sign(memberRecordBytes('demo', stated))
+    const message: PubsubMessage = {
+      v: PROTOCOL_VERSION,
+      t: MessageType.ALIVE,
+      record: { ...stated, sig },
+    }
+    const decoded = decodePubsubMessage(encodePubsubMessage(message))
+    expect(decoded).toEqual(message)
+    const verifier = createRecordVerifier()
+    expect(verifier.verify(id, memberRecordBytes('demo', stated), sig)).toBe(true)
+    // A relay can neither change the figure nor strip it, nor add one to a record without.
+    expect(verifier.verify(id, memberRecordBytes('demo', { ...stated, covered: 40 }), sig)).toBe(
+      false,
+    )
+    expect(verifier.verify(id, memberRecordBytes('demo', unsigned), sig)).toBe(false)
+    const plain = createRecordSigner(key).sign(memberRecordBytes('demo', unsigned))
+    expect(verifier.verify(id, memberRecordBytes('demo', { ...unsigned, covered: 0 }), plain)).toBe(
+      false,
+    )
   })
 
   it('SYN, ACK and ACK2 survive encode/decode', () => {
@@ -262,6 +304,10 @@ describe('codec: hostile input becomes a typed DecodeError', () => {
       { ...heartbeat, name: 'x'.repeat(300) },
       { ...heartbeat, addrs: ['not a multiaddr'] },
       { ...heartbeat, addrs: Array.from({ length: 9 }, () => '/ip4/1.2.3.4/tcp/1') },
+      { ...heartbeat, cov: -1 },
+      { ...heartbeat, cov: 1.5 },
+      { ...heartbeat, cov: '3' },
+      { ...heartbeat, cov: 2 ** 60 },
     ]
     for (const message of bad) {
       expect(reasonOf(() => decodePubsubMessage(raw.pack(message)))).toBe('schema')

@@ -20,7 +20,7 @@ export const SIM_TOMBSTONE_TTL = 1_000
 
 type Message =
   | { kind: 'delta'; from: number; to: number; delta: Delta }
-  | { kind: 'heartbeat'; from: number; to: number; gen: number; hbSeq: number }
+  | { kind: 'heartbeat'; from: number; to: number; gen: number; hbSeq: number; covered?: number }
   | { kind: 'syn'; from: number; to: number; digest: Digest; asking?: boolean }
   | { kind: 'ack'; from: number; to: number; digest: Digest; parts: SyncPart[]; asking?: boolean }
   | { kind: 'ack2'; from: number; to: number; parts: SyncPart[] }
@@ -132,9 +132,10 @@ export class SimCluster {
         return
       case 'heartbeat': {
         const origin = this.nodes[message.from]!.id
-        to.node.memberFact(origin, 'alive', message.gen)
-        // As the gossip node does: an origin back from dead is asked what it holds.
-        if (to.node.awaitsOrigin(origin)) this.syn(message.to, message.from)
+        to.node.memberFact(origin, 'alive', message.gen, message.covered)
+        // As the gossip node does: an origin back from dead is asked what it holds, or
+        // pulled from when it said and this node lacks it.
+        if (to.node.holds(origin)) this.syn(message.to, message.from)
         return
       }
       case 'syn':
@@ -282,9 +283,11 @@ export class SimCluster {
         const sim = this.at(op.node)
         const from = this.nodes.indexOf(sim)
         sim.hbSeq++
+        const covered = sim.node.replica.origin(sim.id)?.covered ?? 0
         for (let to = 0; to < this.nodes.length; to++) {
-          if (to !== from)
-            this.send({ kind: 'heartbeat', from, to, gen: sim.gen, hbSeq: sim.hbSeq })
+          if (to === from) continue
+          const heartbeat = { kind: 'heartbeat', from, to, gen: sim.gen, hbSeq: sim.hbSeq } as const
+          this.send(op.states ? { ...heartbeat, covered } : heartbeat)
         }
         return
       }

@@ -22,7 +22,8 @@ export type SimOp =
   | { t: 'drop'; k: number }
   | { t: 'sync'; a: number; b: number }
   | { t: 'exchange'; a: number; b: number }
-  | { t: 'heartbeat'; node: number }
+  /** `states`: the fact carries the sender's `covered` when sent, as a signed ALIVE does. */
+  | { t: 'heartbeat'; node: number; states: boolean }
   | { t: 'disconnect'; a: number; b: number }
   | { t: 'partition'; mask: number }
   | { t: 'heal' }
@@ -62,7 +63,10 @@ export const opArbitrary: fc.Arbitrary<SimOp> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ t: fc.constant('drop' as const), k: fc.nat(999) }) },
   { weight: 4, arbitrary: fc.record({ t: fc.constant('sync' as const), a: node, b: node }) },
   { weight: 3, arbitrary: fc.record({ t: fc.constant('exchange' as const), a: node, b: node }) },
-  { weight: 2, arbitrary: fc.record({ t: fc.constant('heartbeat' as const), node }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ t: fc.constant('heartbeat' as const), node, states: fc.boolean() }),
+  },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('disconnect' as const), a: node, b: node }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('partition' as const), mask: fc.nat(63) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('heal' as const) }) },
