@@ -54,6 +54,8 @@ export interface FailureRuns {
   incomplete: number
   /** Delete causes reported. */
   causes: Record<string, number>
+  /** (instance, node) pairs where a victim's instance was deleted before its signal. */
+  earlyDeletes: number
 }
 
 export interface IdleFigures {
@@ -63,6 +65,8 @@ export interface IdleFigures {
   appBytesOut: Summary
   wireBytesIn: Summary
   wireBytesOut: Summary
+  udpBytesIn: Summary
+  udpBytesOut: Summary
   appMessagesIn: Summary
   appMessagesOut: Summary
   cpuPercent: Summary
@@ -99,7 +103,7 @@ export interface FailureResult {
   /** Registrations of a fresh node (right after `ready`) until every node saw them, ms. */
   freshRegistration: Summary
   /** Fully connected (each process ≥ nodes − 1 TCP sockets) before every run. */
-  connectedBeforeRuns: boolean
+  agreedBeforeRuns: boolean
 }
 
 const SERVICE = 'bench-fail'
@@ -111,7 +115,7 @@ export async function failures(ctx: BenchContext, spec: FailureSpec): Promise<Fa
   const owned = new Map<AgentHost, string[]>()
   const fresh: number[] = []
   let generation = 0
-  let connectedBeforeRuns = true
+  let agreedBeforeRuns = true
   const resumed: number[] = []
   let resumeIncomplete = 0
 
@@ -175,15 +179,18 @@ export async function failures(ctx: BenchContext, spec: FailureSpec): Promise<Fa
       100,
     )
     if (!shown) ledger.notes.push('a node lacked some instances when a run started')
-    const connected = await waitUntil(
+    // Each node holds a bounded set of connections (the peer keeper), so "converged" is
+    // membership's: every node sees every live node alive, and none suspect.
+    const agreed = await waitUntil(
       async () => {
         const snaps = await Promise.all(live().map((host) => host.snapshot()))
-        return snaps.every((snap) => snap.wire.openSockets >= spec.nodes - 1)
+        const n = live().length
+        return snaps.every((snap) => snap.agents.every((a) => a.alive === n && a.suspect === 0))
       },
       15_000,
       100,
     )
-    if (!connected) connectedBeforeRuns = false
+    if (!agreed) agreedBeforeRuns = false
     await sleep(1_000)
   }
 
@@ -203,6 +210,7 @@ export async function failures(ctx: BenchContext, spec: FailureSpec): Promise<Fa
     const first: number[] = []
     const causes: Record<string, number> = {}
     let incomplete = 0
+    let earlyDeletes = 0
     return {
       async signal(
         victim: AgentHost,
@@ -210,10 +218,14 @@ export async function failures(ctx: BenchContext, spec: FailureSpec): Promise<Fa
         victimIds: readonly string[],
         observers: readonly string[],
       ): Promise<void> {
+        // A delete before the signal is a live node declared dead (or a flap): counted, and
+        // the run times only what comes after the signal.
+        const early = ctx.log.deletesSeen(victimIds, observers)
+        if (early > 0) earlyDeletes += early
         const t0 = wallNow()
         const signalled = victim.signal(signal)
         const gone = await ctx.log.waitFor(
-          () => ctx.log.deletedEverywhere(victimIds, observers),
+          () => ctx.log.deletedEverywhere(victimIds, observers, t0),
           GONE_DEADLINE_MS,
         )
         await signalled
@@ -245,6 +257,7 @@ export async function failures(ctx: BenchContext, spec: FailureSpec): Promise<Fa
           first: summarize(first),
           incomplete,
           causes,
+          earlyDeletes,
         }
       },
     }
@@ -278,7 +291,12 @@ export async function failures(ctx: BenchContext, spec: FailureSpec): Promise<Fa
         } else {
           resumeIncomplete++
         }
+        const killedAt = wallNow()
         await victim.signal('SIGKILL')
+        await ctx.log.waitFor(
+          () => ctx.log.deletedEverywhere(victimIds, observers, killedAt),
+          GONE_DEADLINE_MS,
+        )
       }
       await victim.exited
       // Still shown anywhere after the delete events? (That would be a flap.)
@@ -386,7 +404,7 @@ export async function failures(ctx: BenchContext, spec: FailureSpec): Promise<Fa
       resumeIncomplete,
       hog: hogged,
       freshRegistration: summarize(fresh),
-      connectedBeforeRuns,
+      agreedBeforeRuns,
     }
   } finally {
     await Promise.all(slots.map((host) => host.close()))
@@ -418,6 +436,8 @@ function idleFigures(
     appBytesOut: perSecond((i) => agent(after, i).bytesOut - agent(before, i).bytesOut),
     wireBytesIn: perSecond((i) => after[i]!.wire.read - before[i]!.wire.read),
     wireBytesOut: perSecond((i) => after[i]!.wire.written - before[i]!.wire.written),
+    udpBytesIn: perSecond((i) => after[i]!.wire.udpRead - before[i]!.wire.udpRead),
+    udpBytesOut: perSecond((i) => after[i]!.wire.udpWritten - before[i]!.wire.udpWritten),
     appMessagesIn: perSecond((i) => agent(after, i).messagesIn - agent(before, i).messagesIn),
     appMessagesOut: perSecond((i) => agent(after, i).messagesOut - agent(before, i).messagesOut),
     cpuPercent: summarize(

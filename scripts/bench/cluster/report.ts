@@ -113,8 +113,8 @@ function failureTable(report: ClusterReport, f: FailureResult): string {
 Time from the signal to the \`delete\` event of each of the victim's instances on the other
 nodes. "Everywhere" is per run (the last node); "first" the first node; "per node" every
 (run, node) pair. Victims rotate over the non-seed nodes; after each run a fresh node takes
-the victim's place and the cluster is converged again (every node connected to every other:
-${f.connectedBeforeRuns ? 'yes, before every run' : '**not before every run**'}). "kill -9 after join": a
+the victim's place and the cluster is converged again (every node shows every instance and
+sees every node alive: ${f.agreedBeforeRuns ? 'yes, before every run' : '**not before every run**'}). "kill -9 after join": a
 fresh node joins, registers and is killed 1 s after it was ready.
 
 | signal | runs | everywhere p50 / p99 | max | first node p50 / p99 | per node p50 / p99 | cores ours / others / CPU stall | not gone in 10 s | goal |
@@ -124,6 +124,8 @@ ${runsRow('kill -9 1 s after join', f.freshKill, report.goals.killGoneEverywhere
 ${runsRow('SIGSTOP', f.stop, report.goals.stopGoneEverywhereP99Ms)}
 
 Delete causes — kill -9: ${causes(f.kill)}; after join: ${causes(f.freshKill)}; SIGSTOP: ${causes(f.stop)}.
+A victim's instances deleted before its signal (a live node taken for dead; (instance, node) pairs) —
+kill -9: ${f.kill.earlyDeletes}; after join: ${f.freshKill.earlyDeletes}; SIGSTOP: ${f.stop.earlyDeletes}.
 SIGCONT → the stopped node's instances shown on every node again: p50 / p99 ${dist(f.resume, s)}
 (${f.resumeIncomplete} not back within 10 s; goal p99 < ${s(report.goals.resumeEverywhereP99Ms)}: ${verdict(f.resumeIncomplete === 0 && f.resume.p99 < report.goals.resumeEverywhereP99Ms)}).
 A fresh node's registrations (made right after \`ready\`) reached every node in p50 / p99
@@ -133,7 +135,8 @@ ${hog}
 
 Per node per second, median / max over the nodes. "Grapevine payload" is \`agent.stats()\`
 (bytesIn/bytesOut: probes, member records, DELTA and sync frames as encoded); "TCP" is every
-byte the process's sockets read or wrote (Noise, Yamux, gossipsub control, identify, ping).
+byte the process's sockets read or wrote (Noise, Yamux, gossipsub control, identify, ping);
+"UDP" every datagram payload (membership's sealed probes).
 
 | figure | median | max |
 |---|---|---|
@@ -141,6 +144,8 @@ byte the process's sockets read or wrote (Noise, Yamux, gossipsub control, ident
 | Grapevine payload out | ${kb(idle.appBytesOut.p50)} | ${kb(idle.appBytesOut.max)} |
 | TCP in | ${kb(idle.wireBytesIn.p50)} | ${kb(idle.wireBytesIn.max)} |
 | TCP out | ${kb(idle.wireBytesOut.p50)} | ${kb(idle.wireBytesOut.max)} |
+| UDP in | ${kb(idle.udpBytesIn.p50)} | ${kb(idle.udpBytesIn.max)} |
+| UDP out | ${kb(idle.udpBytesOut.p50)} | ${kb(idle.udpBytesOut.max)} |
 | Grapevine messages in / out | ${idle.appMessagesIn.p50} / ${idle.appMessagesOut.p50} per s | ${idle.appMessagesIn.max} / ${idle.appMessagesOut.max} per s |
 | CPU | ${idle.cpuPercent.p50}% of a core | ${idle.cpuPercent.max}% |
 | open TCP sockets | ${idle.openSockets.p50} | ${idle.openSockets.max} |
@@ -155,7 +160,11 @@ function goalsTable(report: ClusterReport): string {
   const rows: string[] = []
   const row = (figure: string, measured: string, goal: string, met: boolean | undefined) =>
     rows.push(`| ${figure} | ${measured} | ${goal} | ${met === undefined ? '–' : verdict(met)} |`)
-  const wire = (f: FailureResult) => f.idle.wireBytesIn.p50 + f.idle.wireBytesOut.p50
+  const wire = (f: FailureResult) =>
+    f.idle.wireBytesIn.p50 +
+    f.idle.wireBytesOut.p50 +
+    f.idle.udpBytesIn.p50 +
+    f.idle.udpBytesOut.p50
   const at = (n: number) => report.failures.find((f) => f.nodes === n)
   for (const f of report.failures) {
     row(
@@ -165,8 +174,8 @@ function goalsTable(report: ClusterReport): string {
       f.nodes <= 30 ? f.idle.cpuPercent.max <= g.idleCpuPercentPerProcess : undefined,
     )
     row(
-      `idle TCP bytes per node, ${f.nodes} processes`,
-      `${kb(wire(f))} (in + out, p50)`,
+      `idle bytes on the wire per node, ${f.nodes} processes`,
+      `${kb(wire(f))} (TCP + UDP, in + out, p50)`,
       '–',
       undefined,
     )

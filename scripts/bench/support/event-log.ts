@@ -87,11 +87,27 @@ export class EventLog {
     return seen !== undefined && observers.every((key) => seen.has(key))
   }
 
-  /** True when every one of `observers` has a delete of each of `ids`. */
-  deletedEverywhere(ids: readonly string[], observers: readonly string[]): boolean {
+  /** True when every one of `observers` has a delete of each of `ids`, at or after `since`. */
+  deletedEverywhere(
+    ids: readonly string[],
+    observers: readonly string[],
+    since = Number.NEGATIVE_INFINITY,
+  ): boolean {
     return ids.every((id) => {
       const gone = this.deletes.get(id)
-      return gone !== undefined && observers.every((key) => gone.has(key))
+      return (
+        gone !== undefined && observers.every((key) => (gone.get(key)?.t ?? -Infinity) >= since)
+      )
     })
+  }
+
+  /** How many (id, observer) pairs of `ids` and `observers` saw a delete so far. */
+  deletesSeen(ids: readonly string[], observers: readonly string[]): number {
+    let count = 0
+    for (const id of ids) {
+      const gone = this.deletes.get(id)
+      for (const key of observers) if (gone?.has(key)) count++
+    }
+    return count
   }
 }

@@ -6,6 +6,7 @@
  * across processes of one machine (see `wallNow`).
  */
 import type { AgentOptions } from '@grapevine/agent'
+import type { WireTotals } from './wire-meter.js'
 
 /**
  * Milliseconds since the epoch, sub-ms precision, from the monotonic clock: the process's
@@ -83,8 +84,8 @@ export interface AgentSnapshot {
 export interface HostSnapshot {
   t: number
   agents: AgentSnapshot[]
-  /** TCP bytes of every socket this process opened or accepted (all libp2p traffic). */
-  wire: { read: number; written: number; openSockets: number }
+  /** TCP bytes of every socket this process opened or accepted (all libp2p traffic), and UDP. */
+  wire: WireTotals
   /** Event-loop utilisation since the previous snapshot (0..1). */
   elu: number
   /** CPU time (user + system) since the previous snapshot, ms, and the wall time it spans. */
