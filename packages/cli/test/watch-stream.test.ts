@@ -1,7 +1,8 @@
+import { AgentStoppedError, createLocalAgent } from '@grapevine/core'
 import { describe, expect, it } from 'vitest'
 import type { WatchMessage } from '../src/api-types.js'
 import { createAgentClient } from '../src/client/agent-client.js'
-import { useTestServer } from './support/api-server.js'
+import { startTestServer, useTestServer } from './support/api-server.js'
 
 const server = useTestServer({ keepAliveMs: 20 })
 
@@ -110,6 +111,50 @@ describe('GET /v1/watch/:name (SSE)', () => {
     // The stream dropped when the agent stopped; the retry got 503 and ended the watch.
     expect(events).toEqual(['reconnecting'])
     expect(error).toMatchObject({ status: 503, apiCode: 'ERR_AGENT_STOPPED' })
+  })
+
+  // Found with 30 daemons: SIGTERM on an agent with a watch open crashed it. The networked
+  // agent refuses reads as soon as its shutdown starts, and its event stream ends only once
+  // the LEAVE is out, so the deletes it published were flushed to the stream in between.
+  it('ends the stream, without crashing, when the agent stops between an event and its flush', async () => {
+    const local = createLocalAgent({ nodeId: 'node-b' })
+    let stopping = false
+    const agent = new Proxy(local, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver)
+        if (!stopping || typeof value !== 'function' || key === 'events' || key === 'stop') {
+          return value
+        }
+        return () => {
+          throw new AgentStoppedError()
+        }
+      },
+    })
+    const own = await startTestServer({ agent, keepAliveMs: 20 })
+    try {
+      await agent.register({ id: 'web-1', name: 'web' })
+      const client = createAgentClient({ baseUrl: own.url })
+      const messages: WatchMessage[] = []
+      const error = await (async () => {
+        try {
+          for await (const message of client.watch('web', {}, new AbortController().signal)) {
+            messages.push(message)
+            if (messages.length > 1) continue
+            await agent.deregister('web-1')
+            stopping = true
+            setTimeout(() => void local.stop(), 50)
+          }
+        } catch (err) {
+          return err as { status?: number }
+        }
+        return undefined
+      })()
+      expect(messages.map((m) => m.type)).toEqual(['snapshot'])
+      expect(error).toMatchObject({ status: 503 })
+    } finally {
+      await own.api.close()
+      await local.stop()
+    }
   })
 
   // Issue 12, friction point 7: the server honours Last-Event-ID.

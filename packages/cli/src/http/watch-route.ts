@@ -1,5 +1,5 @@
 import type { ServiceEvent } from '@grapevine/core'
-import { validateName } from '@grapevine/core'
+import { AgentStoppedError, validateName } from '@grapevine/core'
 import type { FastifyInstance } from 'fastify'
 import type { ApiContext } from './api-context.js'
 import { indexedService } from './catalog-routes.js'
@@ -58,7 +58,16 @@ export function watchRoute(server: FastifyInstance, ctx: ApiContext): void {
         const events = batch
         batch = []
         if (stream.closed) return
-        const next = indexedService(ctx, name, query, passingOnly)
+        let next: ReturnType<typeof indexedService>
+        try {
+          next = indexedService(ctx, name, query, passingOnly)
+        } catch (err) {
+          // A stop's own events (its LEAVE's tombstones) end in a burst whose flush runs
+          // after the agent stopped: the stream ends, as it would at the feed's end.
+          if (!(err instanceof AgentStoppedError)) throw err
+          stream.close()
+          return
+        }
         if (next.index === lastIndex) return
         const nextIds = new Set(next.body.map((instance) => instance.id))
         // Only events that changed the filtered list: the instance was in it or is now.
