@@ -82,9 +82,12 @@ export interface SwimMembershipComponents {
    * core's `SwimInit.covered`); without it ALIVEs state nothing.
    */
   covered?(): number
-  /** Digest tags on PING and PING_ACK (`digest-tag.ts`); without it frames carry none. */
+  /**
+   * Digest tags on PING and PING_ACK (`digest-tag.ts`); without it, or while `tag()` gives
+   * none, frames carry none.
+   */
   readonly digest?: {
-    tag(): number
+    tag(): number | undefined
     heard(peer: string, tag: number): void
   }
 }
