@@ -134,6 +134,11 @@ export interface Swim {
   connected(peer: string): void
   /** New addresses: a new ALIVE at the next incarnation. */
   updateAddresses(addrs: readonly string[]): void
+  /**
+   * Floods this node's current ALIVE again. The driver calls it once the cluster can hear
+   * it: the flood at `start()` goes out before any peer is connected.
+   */
+  announce(): void
   /** Marks this node as leaving; its LEFT record is flooded. */
   leave(): void
   tick(): void
@@ -909,6 +914,9 @@ export function createSwim(init: SwimInit): Swim {
     },
     connected(peer) {
       if (entry(peer) === undefined && !sentStateRecently(peer)) sendState(peer, true)
+    },
+    announce() {
+      if (started && !leaving) out.floods.push(ownAlive)
     },
     updateAddresses(addrs) {
       if (leaving) return

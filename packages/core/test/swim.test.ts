@@ -211,6 +211,21 @@ describe('SWIM state machine', () => {
     expect(a.incarnation).toBe(2)
   })
 
+  it('floods its current ALIVE again when announced, and never before it started or once leaving', () => {
+    const { get } = machines(['a', 'b'])
+    const a = get('a')
+    a.announce()
+    expect(a.drain().floods).toEqual([])
+    a.start()
+    a.drain()
+    a.announce()
+    expect(a.drain().floods).toMatchObject([{ kind: 'alive', id: 'a', incarnation: 0 }])
+    a.leave()
+    a.drain()
+    a.announce()
+    expect(a.drain().floods).toEqual([])
+  })
+
   it('passes a member’s stated coverage on with the fact that brings it back', () => {
     const { get } = machines(['a', 'b'])
     const a = get('a')

@@ -60,5 +60,10 @@ export interface Membership {
   disconnected(peer: string): void
   /** A member record that came on the pubsub topic, its publisher already checked. */
   record(record: MemberRecord): void
+  /**
+   * Tells the cluster again that this node is alive (the driver calls it once this node
+   * has peers to hear it; the announcement at `start()` reached no one).
+   */
+  announce(): void
   stats(): MembershipStats
 }

@@ -486,6 +486,12 @@ export function createSwimMembership(
       pump()
     },
 
+    announce() {
+      if (swim === undefined || !running) return
+      swim.announce()
+      pump()
+    },
+
     record(record) {
       if (swim === undefined || !running) return
       if (!authentic(record, signerOf(record))) return
