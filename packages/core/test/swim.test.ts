@@ -3,7 +3,7 @@ import { Awareness } from '../src/awareness.js'
 import type { MemberRecord, SwimMessage } from '../src/membership-types.js'
 import { RetransmitQueue, retransmitLimit } from '../src/retransmit-queue.js'
 import { Suspicion, suspicionTimeout, suspicionTimeoutAfter } from '../src/suspicion.js'
-import { createSwim, type Swim } from '../src/swim.js'
+import { createSwim, type Swim, type SwimInit } from '../src/swim.js'
 import { SWIM_PROFILES } from '../src/swim-profiles.js'
 import { seededRandom } from '../src/testing/random.js'
 
@@ -65,8 +65,8 @@ describe('local health and retransmits', () => {
   })
 })
 
-/** Two or more state machines wired by hand on one clock. */
-function machines(ids: string[]) {
+/** Two or more state machines wired by hand on one clock; `extra` goes to each one's init. */
+function machines(ids: string[], extra: Partial<SwimInit> = {}) {
   const clock = { time: 0 }
   const swims = new Map<string, Swim>()
   for (const id of ids) {
@@ -83,6 +83,7 @@ function machines(ids: string[]) {
         timings: T,
         signer: { sign: () => NO_SIG },
         purgeAfter: 60_000,
+        ...extra,
       }),
     )
   }
@@ -181,21 +182,9 @@ describe('SWIM state machine', () => {
   })
 
   it('states how far it has written in each ALIVE it signs, newly signed when it wrote since', () => {
-    const clock = { time: 0 }
     let written = 5
-    const a = createSwim({
-      self: 'a',
-      gen: 1,
-      name: 'host-a',
-      addrs: [],
-      cluster: 'test',
-      now: () => clock.time,
-      random: seededRandom(7),
-      timings: T,
-      signer: { sign: () => NO_SIG },
-      purgeAfter: 60_000,
-      covered: () => written,
-    })
+    const { clock, get } = machines(['a'], { covered: () => written })
+    const a = get('a')
     const suspicion = { kind: 'suspect', id: 'a', gen: 1, from: 'b', sig: NO_SIG } as const
     a.receiveRecord({ ...suspicion, incarnation: 0 })
     expect(a.drain().floods).toMatchObject([{ kind: 'alive', incarnation: 1, covered: 5 }])

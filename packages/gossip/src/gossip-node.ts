@@ -223,9 +223,9 @@ export function createGossipNode(
         publish: (record) => channel.publishRecord(record),
         covered: () => registry.replica.origin(registry.nodeId)?.covered ?? 0,
         // Until its first sessions are done (`ready`) a joiner's digest differs from
-        // everyone's, and each member it probed, or that probed it, started a session with
-        // it (most dialing it first): 25–40 sessions per join at 20 members. It is syncing
-        // with its first peers anyway, so until then it shows no tag and heeds none.
+        // everyone's, so each member it probed, or that probed it, would start a session
+        // with it (most dialing it first). It is syncing with its first peers anyway, so
+        // until then it shows no tag and heeds none.
         digest: {
           tag: () => (caughtUp ? digestWatch.tag() : undefined),
           heard: (peer, tag) => {
@@ -275,8 +275,9 @@ export function createGossipNode(
     caughtUp = true
     // Membership's first ALIVE went out before any peer could hear it, and piggyback alone
     // takes seconds at tens of members: meanwhile peers that had this node's first writes
-    // but not its ALIVE hid them again after `deadAfter` (a flap), 100+ times in a
-    // 30-process benchmark. Now its first peers are subscribed and the flood reaches all.
+    // but not its ALIVE hid them again after `deadAfter` (a flap: 300 (instance, node)
+    // pairs in a quick 30-process benchmark). Now its first peers are subscribed and the
+    // flood reaches all.
     if (state === 'running') membership.announce()
   })
   let ticker: ReturnType<typeof setInterval> | undefined
