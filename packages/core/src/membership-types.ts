@@ -68,10 +68,9 @@ export function signerOf(record: MemberRecord): string {
 export function approximateRecordBytes(record: MemberRecord): number {
   const base = 40 + record.id.length + record.sig.byteLength
   if (record.kind === 'alive') {
-    const covered = record.covered === undefined ? 0 : 13
-    return (
-      base + 12 + covered + record.name.length + record.addrs.reduce((n, a) => n + a.length + 3, 0)
-    )
+    const coveredBytes = record.covered === undefined ? 0 : 13
+    const addrBytes = record.addrs.reduce((n, a) => n + a.length + 3, 0)
+    return base + 12 + coveredBytes + record.name.length + addrBytes
   }
   if (record.kind === 'suspect' || record.kind === 'dead') return base + 8 + record.from.length
   return base

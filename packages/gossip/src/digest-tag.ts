@@ -57,12 +57,19 @@ export interface DigestWatchComponents {
   syncSoon(peer: string): void
   /** Whether this node holds a connection to `peer`. @default every peer is connected */
   isConnected?(peer: string): boolean
+  /**
+   * False until this node's first sessions are done. A joiner's digest differs from
+   * everyone's until then, so each member it probed, or that probed it, would start a
+   * session with it (most dialing it first); it is syncing with its first peers anyway, so
+   * until then it shows no tag and acts on none. @default always ready
+   */
+  ready?(): boolean
   now(): number
 }
 
 export interface DigestWatch {
-  /** This node's tag, for the frame being sent. */
-  tag(): number
+  /** This node's tag, for the frame being sent; none until `ready`. */
+  tag(): number | undefined
   /** A peer's tag, from a frame it sent. */
   heard(peer: string, tag: number): void
   /** True if `peer`'s tag matched ours within the last `withinMs`. */
@@ -87,7 +94,7 @@ export function createDigestWatch(
   /** When each peer's tag last matched ours. */
   const matched = new Map<string, number>()
 
-  function tag(): number {
+  function ownTag(): number {
     const time = components.now()
     // Several frames go out per probe period, and hashing every origin costs tens of µs in
     // an idle process's unoptimised code: a tag up to 100 ms old is as good, since a
@@ -102,9 +109,10 @@ export function createDigestWatch(
   }
 
   return {
-    tag,
+    tag: () => (components.ready?.() === false ? undefined : ownTag()),
     heard(peer, theirs) {
-      const ours = tag()
+      if (components.ready?.() === false) return
+      const ours = ownTag()
       const time = components.now()
       if (theirs === ours) {
         differing.delete(peer)

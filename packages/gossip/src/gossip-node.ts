@@ -201,6 +201,7 @@ export function createGossipNode(
       digest: () => registry.replica.digest(),
       syncSoon: (peer) => scheduler.syncSoon(peer),
       isConnected,
+      ready: () => tracker.isReady,
       now,
     },
   )
@@ -222,16 +223,7 @@ export function createGossipNode(
         counters,
         publish: (record) => channel.publishRecord(record),
         covered: () => registry.replica.origin(registry.nodeId)?.covered ?? 0,
-        // Until its first sessions are done (`ready`) a joiner's digest differs from
-        // everyone's, so each member it probed, or that probed it, would start a session
-        // with it (most dialing it first). It is syncing with its first peers anyway, so
-        // until then it shows no tag and heeds none.
-        digest: {
-          tag: () => (caughtUp ? digestWatch.tag() : undefined),
-          heard: (peer, tag) => {
-            if (caughtUp) digestWatch.heard(peer, tag)
-          },
-        },
+        digest: digestWatch,
       },
     )
   // The registry learns membership only as facts.
@@ -270,9 +262,7 @@ export function createGossipNode(
     })
   }
 
-  let caughtUp = false
   void tracker.ready.then(() => {
-    caughtUp = true
     // Membership's first ALIVE went out before any peer could hear it, and piggyback alone
     // takes seconds at tens of members: meanwhile peers that had this node's first writes
     // but not its ALIVE hid them again after `deadAfter` (a flap: 300 (instance, node)

@@ -74,14 +74,21 @@ describe('digest watch', () => {
     const clock = { now: 0 }
     let digest: Digest = { [A]: { gen: 1, covered: 1, floor: 0 } }
     const synced: string[] = []
+    const state = { ready: true }
     const w = createDigestWatch(
       { settleMs: 1_000 },
-      { digest: () => digest, syncSoon: (peer) => synced.push(peer), now: () => clock.now },
+      {
+        digest: () => digest,
+        syncSoon: (peer) => synced.push(peer),
+        ready: () => state.ready,
+        now: () => clock.now,
+      },
     )
     return {
       w,
       clock,
       synced,
+      state,
       set(next: Digest) {
         digest = next
       },
@@ -104,7 +111,7 @@ describe('digest watch', () => {
     w.heard(B, 42)
     expect(synced).toEqual([])
     clock.now = 600
-    w.heard(B, w.tag())
+    w.heard(B, w.tag()!)
     clock.now = 900
     w.heard(B, 42)
     expect(synced).toEqual([])
@@ -113,11 +120,27 @@ describe('digest watch', () => {
     expect(synced).toEqual([B])
   })
 
+  it('shows no tag and starts nothing until this node is ready', () => {
+    const { w, clock, synced, state } = watch()
+    state.ready = false
+    expect(w.tag()).toBeUndefined()
+    clock.now = 1_500
+    w.heard(B, 42)
+    clock.now = 3_000
+    w.heard(B, 42)
+    expect(synced).toEqual([])
+    state.ready = true
+    expect(w.tag()).toBeTypeOf('number')
+    clock.now = 4_500
+    w.heard(B, 42)
+    expect(synced).toEqual([B])
+  })
+
   it('never syncs with a peer that holds the same writes', () => {
     const { w, clock, synced } = watch()
     for (let t = 0; t < 10_000; t += 250) {
       clock.now = t
-      w.heard(B, w.tag())
+      w.heard(B, w.tag()!)
     }
     expect(synced).toEqual([])
   })
@@ -125,15 +148,15 @@ describe('digest watch', () => {
   it('says a peer agrees while its last tag matched recently, and not once it differs', () => {
     const { w, clock } = watch()
     expect(w.agrees(B, 30_000)).toBe(false)
-    w.heard(B, w.tag())
+    w.heard(B, w.tag()!)
     clock.now = 29_000
     expect(w.agrees(B, 30_000)).toBe(true)
     clock.now = 31_000
     expect(w.agrees(B, 30_000)).toBe(false)
-    w.heard(B, w.tag())
+    w.heard(B, w.tag()!)
     w.heard(B, 42)
     expect(w.agrees(B, 30_000)).toBe(false)
-    w.heard(B, w.tag())
+    w.heard(B, w.tag()!)
     w.forget(B)
     expect(w.agrees(B, 30_000)).toBe(false)
   })
